@@ -1,0 +1,875 @@
+//! The clients and the one request path every operation goes through:
+//! check, encode, pace, send, retry, decode.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::quota::{Pacer, QuotaConfig, QuotaStatus};
+use crate::spec::{Api, HttpMethod, Operation, ResultKind, OPERATIONS};
+use crate::validate;
+
+/// The default base URL of the Parsec Teams API.
+pub const DEFAULT_BASE_URL: &str = "https://api.parsec.app";
+/// The SDK version, as sent in the `User-Agent`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+const REQUEST_ID: &str = "x-request-id";
+
+/// Options of a [`Client`]. Every field left `None` falls back to the
+/// environment (`PARSEC_API_KEY`, `PARSEC_TEAM_ID`, `PARSEC_BASE_URL`) and then
+/// to the defaults of the API contract.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// Bearer key `tapi_<team>.<secret>`. Never printed, logged or put in an error.
+    pub api_key: Option<String>,
+    /// The `{team_id}` path segment; defaults to the part of the key between `tapi_` and `.`.
+    pub team_id: Option<String>,
+    /// Defaults to `https://api.parsec.app`. Plain `http://` only for loopback hosts.
+    pub base_url: Option<String>,
+    /// Per attempt; default 30 s.
+    pub timeout: Option<Duration>,
+    /// Default 2.
+    pub max_retries: Option<u32>,
+    /// The longest `Retry-After` the client sleeps through; default 60 s.
+    pub max_retry_wait: Option<Duration>,
+    /// Client-side quota pacing.
+    pub quota: QuotaConfig,
+    /// Idle pooled connections are closed after this long (default 20 s), well
+    /// before servers usually close them, so a stale socket never fails a request.
+    pub pool_idle_timeout: Option<Duration>,
+    /// `<language> <version>` for the `User-Agent`, set by the bindings (default `rust <rustc version>`).
+    pub language: Option<String>,
+}
+
+impl ClientOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn api_key(mut self, v: impl Into<String>) -> Self {
+        self.api_key = Some(v.into());
+        self
+    }
+    pub fn team_id(mut self, v: impl Into<String>) -> Self {
+        self.team_id = Some(v.into());
+        self
+    }
+    pub fn base_url(mut self, v: impl Into<String>) -> Self {
+        self.base_url = Some(v.into());
+        self
+    }
+    pub fn timeout(mut self, v: Duration) -> Self {
+        self.timeout = Some(v);
+        self
+    }
+    pub fn max_retries(mut self, v: u32) -> Self {
+        self.max_retries = Some(v);
+        self
+    }
+    pub fn max_retry_wait(mut self, v: Duration) -> Self {
+        self.max_retry_wait = Some(v);
+        self
+    }
+    pub fn quota(mut self, v: QuotaConfig) -> Self {
+        self.quota = v;
+        self
+    }
+    pub fn pool_idle_timeout(mut self, v: Duration) -> Self {
+        self.pool_idle_timeout = Some(v);
+        self
+    }
+    pub fn language(mut self, v: impl Into<String>) -> Self {
+        self.language = Some(v.into());
+        self
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("team_id", &self.team_id)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("max_retry_wait", &self.max_retry_wait)
+            .field("quota", &self.quota)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options of an [`AdminClient`]; `None` fields fall back to `PARSEC_ADMIN_BASE_URL`
+/// (required) and `PARSEC_ADMIN_TOKEN`.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct AdminClientOptions {
+    pub base_url: Option<String>,
+    /// Sent as `Authorization: Bearer <token>`; never printed, logged or put in an error.
+    pub token: Option<String>,
+    pub timeout: Option<Duration>,
+    pub max_retries: Option<u32>,
+    pub max_retry_wait: Option<Duration>,
+    pub pool_idle_timeout: Option<Duration>,
+    pub language: Option<String>,
+}
+
+impl AdminClientOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn base_url(mut self, v: impl Into<String>) -> Self {
+        self.base_url = Some(v.into());
+        self
+    }
+    pub fn token(mut self, v: impl Into<String>) -> Self {
+        self.token = Some(v.into());
+        self
+    }
+    pub fn timeout(mut self, v: Duration) -> Self {
+        self.timeout = Some(v);
+        self
+    }
+    pub fn max_retries(mut self, v: u32) -> Self {
+        self.max_retries = Some(v);
+        self
+    }
+    pub fn language(mut self, v: impl Into<String>) -> Self {
+        self.language = Some(v.into());
+        self
+    }
+}
+
+impl fmt::Debug for AdminClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminClientOptions")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-call overrides of the client's timeout and retry count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestOptions {
+    pub timeout: Option<Duration>,
+    pub max_retries: Option<u32>,
+}
+
+/// A successful response: status, headers, request id and the decoded result.
+#[derive(Debug, Clone)]
+pub struct Response<T> {
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// The `x-request-id` response header, when present.
+    pub request_id: Option<String>,
+    /// Retries made before this response arrived.
+    pub retries_taken: u32,
+    pub data: T,
+}
+
+/// A response of the raw [`Client::request`] escape hatch or an undecoded call.
+pub type RawResponse = Response<Bytes>;
+
+impl RawResponse {
+    /// The body as JSON (`null` when empty).
+    pub fn json(&self) -> Result<Value> {
+        if self.data.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.data).map_err(|e| self.decode_error(e))
+    }
+
+    fn decode_error(&self, e: serde_json::Error) -> Error {
+        let mut err = Error::new(
+            ErrorKind::Decode,
+            format!("could not decode the response body: {e}"),
+        );
+        err.inner.status = Some(self.status);
+        err.inner.request_id = self.request_id.clone();
+        err.inner.body =
+            Some(String::from_utf8_lossy(&self.data[..self.data.len().min(2048)]).into_owned());
+        err
+    }
+
+    /// Decodes the body as the result of an operation of kind `kind`.
+    pub fn decode<T: DeserializeOwned>(&self, kind: ResultKind) -> Result<T> {
+        #[derive(Deserialize)]
+        #[serde(bound(deserialize = "T: Deserialize<'de>"))]
+        struct Envelope<T> {
+            #[serde(default)]
+            data: Option<T>,
+        }
+        let empty = || T::deserialize(Value::Object(Map::new())).map_err(|e| self.decode_error(e));
+        match kind {
+            ResultKind::Empty => T::deserialize(Value::Null).or_else(|_| empty()),
+            _ if self.data.iter().all(u8::is_ascii_whitespace) => empty(),
+            ResultKind::Data(_) => match serde_json::from_slice::<Envelope<T>>(&self.data) {
+                Ok(Envelope { data: Some(v) }) => Ok(v),
+                Ok(Envelope { data: None }) => empty(),
+                Err(e) => Err(self.decode_error(e)),
+            },
+            _ => serde_json::from_slice(&self.data).map_err(|e| self.decode_error(e)),
+        }
+    }
+}
+
+/// Shared by every clone of a client: the connection pool, the credentials
+/// and the quota pacer.
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    api: Api,
+    base_url: String,
+    team_id: String,
+    max_retry_wait: Duration,
+    pacer: Pacer,
+}
+
+/// The request path shared by [`Client`] and [`AdminClient`]: one transport
+/// plus this handle's timeout and retry count.
+#[derive(Clone)]
+pub struct Caller {
+    transport: Arc<Transport>,
+    timeout: Duration,
+    max_retries: u32,
+}
+
+/// The client of the Parsec for Teams API. Cheap to clone; clones share the
+/// connection pool and the quota pacer.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) caller: Caller,
+}
+
+/// The client of the team-administration API.
+#[derive(Clone)]
+pub struct AdminClient {
+    pub(crate) caller: Caller,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn check_base_url(raw: &str, field: &str) -> Result<String> {
+    let url = reqwest::Url::parse(raw)
+        .map_err(|e| Error::validation(field, format!("must be an absolute http(s) URL ({e})")))?;
+    let host = url.host_str().unwrap_or_default();
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let h = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = h.eq_ignore_ascii_case("localhost")
+                || h.parse::<IpAddr>()
+                    .map(|ip| ip.is_loopback())
+                    .unwrap_or(false);
+            if !loopback {
+                return Err(Error::validation(field, "plain http:// is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use https://"));
+            }
+        }
+        other => {
+            return Err(Error::validation(
+                field,
+                format!("must use https:// (got {other}://)"),
+            ))
+        }
+    }
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(Error::validation(
+            field,
+            "must not carry credentials, a query or a fragment",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn user_agent(language: Option<&str>) -> String {
+    let lang = language
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("rust {}", env!("PARSEC_TEAMS_RUSTC_VERSION")));
+    format!("parsec-teams/{VERSION} ({lang})")
+}
+
+fn build_http(
+    auth: &str,
+    language: Option<&str>,
+    pool_idle: Option<Duration>,
+) -> Result<reqwest::Client> {
+    let mut headers = HeaderMap::new();
+    let mut auth = HeaderValue::from_str(&format!("Bearer {auth}"))
+        .map_err(|_| Error::validation("api_key", "must contain only visible ASCII characters"))?;
+    auth.set_sensitive(true);
+    headers.insert(AUTHORIZATION, auth);
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_str(&user_agent(language))
+            .map_err(|_| Error::validation("language", "must be ASCII"))?,
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .pool_idle_timeout(pool_idle.unwrap_or(Duration::from_secs(20)))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Connection,
+                format!("could not build the HTTP client: {e}"),
+            )
+        })
+}
+
+impl Client {
+    /// A client from `options`, falling back to the environment and defaults.
+    pub fn new(options: ClientOptions) -> Result<Client> {
+        let api_key = options
+            .api_key
+            .or_else(|| env("PARSEC_API_KEY"))
+            .ok_or_else(|| {
+                Error::validation("api_key", "is required (pass it or set PARSEC_API_KEY)")
+            })?;
+        let team_id = match options.team_id.or_else(|| env("PARSEC_TEAM_ID")) {
+            Some(t) => t,
+            None => api_key
+                .strip_prefix("tapi_")
+                .and_then(|rest| rest.split_once('.'))
+                .map(|(team, _)| team.to_owned())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::validation("team_id", "is required: pass it, set PARSEC_TEAM_ID, or use a key of the form tapi_<team>.<secret>"))?,
+        };
+        if team_id.is_empty() {
+            return Err(Error::validation("team_id", "must not be empty"));
+        }
+        let base_url = check_base_url(
+            &options
+                .base_url
+                .or_else(|| env("PARSEC_BASE_URL"))
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            "base_url",
+        )?;
+        let http = build_http(
+            &api_key,
+            options.language.as_deref(),
+            options.pool_idle_timeout,
+        )?;
+        Ok(Client {
+            caller: Caller {
+                transport: Arc::new(Transport {
+                    http,
+                    api: Api::Teams,
+                    base_url,
+                    team_id,
+                    max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
+                    pacer: Pacer::new(options.quota),
+                }),
+                timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
+                max_retries: options.max_retries.unwrap_or(2),
+            },
+        })
+    }
+
+    /// A client configured from the environment alone.
+    pub fn from_env() -> Result<Client> {
+        Client::new(ClientOptions::default())
+    }
+
+    /// A copy with other per-call options; it shares the pool and the pacer.
+    pub fn with_options(&self, options: RequestOptions) -> Client {
+        Client {
+            caller: self.caller.with_options(options),
+        }
+    }
+
+    /// The team this client works on.
+    pub fn team_id(&self) -> &str {
+        &self.caller.transport.team_id
+    }
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.caller.transport.base_url
+    }
+
+    /// How many calls each paced quota has left in its window, and when it refills.
+    pub fn quota_status(&self) -> Vec<QuotaStatus> {
+        let mut names: Vec<&'static str> = OPERATIONS.iter().filter_map(|op| op.quota).collect();
+        names.dedup();
+        self.caller.transport.pacer.status(&names)
+    }
+
+    /// The escape hatch for endpoints this SDK does not cover yet: same auth,
+    /// retries, errors and logging; `{team_id}` in `path` is filled in.
+    pub async fn request(
+        &self,
+        method: HttpMethod,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<RawResponse> {
+        self.caller.request(method, path, query, body).await
+    }
+
+    /// The generic call path: any operation of the table with JSON arguments.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl AdminClient {
+    /// An admin client from `options`, falling back to `PARSEC_ADMIN_BASE_URL` and `PARSEC_ADMIN_TOKEN`.
+    pub fn new(options: AdminClientOptions) -> Result<AdminClient> {
+        let base_url = options
+            .base_url
+            .or_else(|| env("PARSEC_ADMIN_BASE_URL"))
+            .ok_or_else(|| {
+                Error::validation(
+                    "base_url",
+                    "is required (pass it or set PARSEC_ADMIN_BASE_URL)",
+                )
+            })?;
+        let base_url = check_base_url(&base_url, "base_url")?;
+        let token = options
+            .token
+            .or_else(|| env("PARSEC_ADMIN_TOKEN"))
+            .ok_or_else(|| {
+                Error::validation("token", "is required (pass it or set PARSEC_ADMIN_TOKEN)")
+            })?;
+        let http = build_http(
+            &token,
+            options.language.as_deref(),
+            options.pool_idle_timeout,
+        )
+        .map_err(|e| {
+            if e.field() == Some("api_key") {
+                Error::validation("token", "must contain only visible ASCII characters")
+            } else {
+                e
+            }
+        })?;
+        Ok(AdminClient {
+            caller: Caller {
+                transport: Arc::new(Transport {
+                    http,
+                    api: Api::Admin,
+                    base_url,
+                    team_id: String::new(),
+                    max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
+                    pacer: Pacer::new(QuotaConfig {
+                        enabled: false,
+                        ..QuotaConfig::default()
+                    }),
+                }),
+                timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
+                max_retries: options.max_retries.unwrap_or(2),
+            },
+        })
+    }
+
+    pub fn from_env() -> Result<AdminClient> {
+        AdminClient::new(AdminClientOptions::default())
+    }
+
+    pub fn with_options(&self, options: RequestOptions) -> AdminClient {
+        AdminClient {
+            caller: self.caller.with_options(options),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.caller.transport.base_url
+    }
+
+    /// The escape hatch: same auth, retries, errors and logging.
+    pub async fn request(
+        &self,
+        method: HttpMethod,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<RawResponse> {
+        self.caller.request(method, path, query, body).await
+    }
+
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.caller.transport.base_url)
+            .field("team_id", &self.caller.transport.team_id)
+            .field("api_key", &"<redacted>")
+            .field("timeout", &self.caller.timeout)
+            .field("max_retries", &self.caller.max_retries)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AdminClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminClient")
+            .field("base_url", &self.caller.transport.base_url)
+            .field("token", &"<redacted>")
+            .field("timeout", &self.caller.timeout)
+            .field("max_retries", &self.caller.max_retries)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Caller")
+            .field("base_url", &self.transport.base_url)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Turns a parameter struct into the JSON arguments of the generic path.
+pub fn to_args<P: Serialize>(params: &P) -> Map<String, Value> {
+    match serde_json::to_value(params) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+/// One prepared request, reused across retries.
+struct Prepared {
+    method: HttpMethod,
+    path: String,
+    url: String,
+    body: Option<Bytes>,
+    quota: Option<&'static str>,
+}
+
+impl Caller {
+    /// A copy with other per-call options.
+    pub fn with_options(&self, options: RequestOptions) -> Caller {
+        Caller {
+            transport: self.transport.clone(),
+            timeout: options.timeout.unwrap_or(self.timeout),
+            max_retries: options.max_retries.unwrap_or(self.max_retries),
+        }
+    }
+
+    /// Checks `args` against `op` and returns what would be sent, without sending.
+    pub fn prepare(
+        &self,
+        op: &Operation,
+        mut args: Map<String, Value>,
+    ) -> Result<validate::Encoded> {
+        if op.api != self.transport.api {
+            return Err(Error::validation(
+                "operation",
+                format!("{} belongs to the other API's client", op.qualified_name()),
+            ));
+        }
+        validate::check(op, &mut args, OffsetDateTime::now_utc())?;
+        Ok(validate::encode(op, &self.transport.team_id, &args))
+    }
+
+    /// Calls `op` with JSON `args` and returns the undecoded response. The
+    /// arguments are checked before anything is sent.
+    pub async fn call(&self, op: &Operation, args: Map<String, Value>) -> Result<RawResponse> {
+        let enc = self.prepare(op, args)?;
+        let url = format!("{}{}{}", self.transport.base_url, enc.path, enc.query);
+        self.send(Prepared {
+            method: op.method,
+            path: enc.path,
+            url,
+            body: enc.body.map(Bytes::from),
+            quota: op.quota,
+        })
+        .await
+    }
+
+    /// Calls `op` and decodes its result as `T` (the inner object of a
+    /// `{"data": ...}` answer, the whole body otherwise).
+    pub async fn call_typed<T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        args: Map<String, Value>,
+    ) -> Result<T> {
+        self.call(op, args).await?.decode(op.result)
+    }
+
+    /// Calls `op` and decodes the result as JSON, keeping status and headers.
+    pub async fn call_json(
+        &self,
+        op: &Operation,
+        args: Map<String, Value>,
+    ) -> Result<Response<Value>> {
+        let raw = self.call(op, args).await?;
+        let data = raw.decode::<Value>(op.result)?;
+        Ok(Response {
+            status: raw.status,
+            headers: raw.headers,
+            request_id: raw.request_id,
+            retries_taken: raw.retries_taken,
+            data,
+        })
+    }
+
+    async fn request(
+        &self,
+        method: HttpMethod,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<RawResponse> {
+        let mut p = String::with_capacity(path.len());
+        if !path.starts_with('/') {
+            p.push('/');
+        }
+        p.push_str(&path.replace("{team_id}", &self.transport.team_id));
+        let mut url = format!("{}{}", self.transport.base_url, p);
+        for (i, (k, v)) in query.iter().enumerate() {
+            url.push(if i == 0 && !p.contains('?') { '?' } else { '&' });
+            url.extend(percent_encoding::utf8_percent_encode(
+                k,
+                percent_encoding::NON_ALPHANUMERIC,
+            ));
+            url.push('=');
+            url.extend(percent_encoding::utf8_percent_encode(
+                v,
+                percent_encoding::NON_ALPHANUMERIC,
+            ));
+        }
+        let body = body
+            .map(|b| Bytes::from(serde_json::to_vec(b).expect("a JSON value always serializes")));
+        self.send(Prepared {
+            method,
+            path: p,
+            url,
+            body,
+            quota: None,
+        })
+        .await
+    }
+
+    /// Sends with pacing and retries as the API contract says.
+    async fn send(&self, req: Prepared) -> Result<RawResponse> {
+        let t = &*self.transport;
+        let method = match req.method {
+            HttpMethod::Get => reqwest::Method::GET,
+            HttpMethod::Post => reqwest::Method::POST,
+            HttpMethod::Put => reqwest::Method::PUT,
+            HttpMethod::Delete => reqwest::Method::DELETE,
+        };
+        let idempotent = req.method.is_idempotent();
+        let mut attempt: u32 = 0;
+        loop {
+            if let Some(q) = req.quota {
+                t.pacer
+                    .acquire(q, t.max_retry_wait)
+                    .await
+                    .map_err(|e| self.annotate(e, &req, attempt))?;
+            }
+            let started = Instant::now();
+            let mut rb = t
+                .http
+                .request(method.clone(), &req.url)
+                .timeout(self.timeout);
+            if let Some(body) = &req.body {
+                rb = rb
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            let outcome = match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    resp.bytes().await.map(|b| (status, headers, b))
+                }
+                Err(e) => Err(e),
+            };
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+            let (err, wait) = match outcome {
+                Ok((status, headers, body)) => {
+                    let request_id = headers
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    tracing::debug!(target: "parsec_teams", method = req.method.as_str(), path = %req.path, status, attempt, elapsed_ms, request_id = request_id.as_deref().unwrap_or(""), "response");
+                    if (200..300).contains(&status) {
+                        return Ok(Response {
+                            status,
+                            headers,
+                            request_id,
+                            retries_taken: attempt,
+                            data: body,
+                        });
+                    }
+                    let retry_after = headers
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_retry_after);
+                    let mut err = http_error(status, &body);
+                    err.inner.request_id = request_id;
+                    err.inner.retry_after = retry_after;
+                    let retryable =
+                        status == 429 || (idempotent && matches!(status, 500 | 502 | 503 | 504));
+                    err.inner.retryable = retryable;
+                    err.inner.may_have_been_applied =
+                        status >= 500 && req.method != HttpMethod::Get;
+                    if status == 429 {
+                        if let (Some(q), Some(secs)) = (req.quota, retry_after) {
+                            t.pacer.block(q, secs);
+                        }
+                        if let Some(secs) = retry_after {
+                            if secs > t.max_retry_wait.as_secs_f64() {
+                                return Err(self.annotate(err, &req, attempt));
+                            }
+                        }
+                    }
+                    if !retryable {
+                        return Err(self.annotate(err, &req, attempt));
+                    }
+                    (err, retry_after.map(Duration::from_secs_f64))
+                }
+                Err(e) => {
+                    let connect = e.is_connect();
+                    let timeout = e.is_timeout();
+                    let kind = if timeout && !connect {
+                        ErrorKind::Timeout
+                    } else {
+                        ErrorKind::Connection
+                    };
+                    let what = if connect {
+                        "could not connect"
+                    } else if timeout {
+                        "the request timed out"
+                    } else {
+                        "the connection failed"
+                    };
+                    let mut err = Error::new(kind, format!("{what}: {}", error_chain(&e)));
+                    // The server surely did not act when the connection was never made.
+                    err.inner.retryable = connect || idempotent;
+                    err.inner.may_have_been_applied = !connect && req.method != HttpMethod::Get;
+                    tracing::debug!(target: "parsec_teams", method = req.method.as_str(), path = %req.path, attempt, elapsed_ms, error = %err.message(), "request failed");
+                    if !err.inner.retryable {
+                        return Err(self.annotate(err, &req, attempt));
+                    }
+                    (err, None)
+                }
+            };
+            if attempt >= self.max_retries {
+                return Err(self.annotate(err, &req, attempt));
+            }
+            let wait = wait.unwrap_or_else(|| backoff(attempt));
+            tracing::info!(target: "parsec_teams", method = req.method.as_str(), path = %req.path, attempt, wait_ms = wait.as_millis() as u64, error = %err.message(), "retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    fn annotate(&self, mut err: Error, req: &Prepared, attempt: u32) -> Error {
+        err.inner.retries_taken = attempt;
+        err.inner.method = Some(req.method.as_str());
+        err.inner.path = Some(req.path.clone());
+        err
+    }
+}
+
+/// Exponential backoff with full jitter: uniform in [0, min(8 s, 0.5 s * 2^attempt)].
+fn backoff(attempt: u32) -> Duration {
+    let cap = (0.5 * 2f64.powi(attempt as i32)).min(8.0);
+    Duration::from_secs_f64(rand::random::<f64>() * cap)
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(v: &str) -> Option<f64> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then_some(secs);
+    }
+    let when =
+        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+    Some(((when - OffsetDateTime::now_utc()).as_seconds_f64()).max(0.0))
+}
+
+fn http_error(status: u16, body: &Bytes) -> Error {
+    let text = String::from_utf8_lossy(&body[..body.len().min(8192)]).into_owned();
+    let message = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| {
+            let reason = reqwest::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("HTTP error");
+            reason.to_owned()
+        });
+    let mut err = Error::new(ErrorKind::from_status(status), message);
+    err.inner.status = Some(status);
+    err.inner.body = Some(text);
+    err
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(3.0));
+        assert_eq!(parse_retry_after(" 1.5 "), Some(1.5));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(0.0)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        for attempt in 0..10 {
+            let d = backoff(attempt);
+            assert!(d <= Duration::from_secs(8), "{d:?}");
+            assert!(d <= Duration::from_secs_f64(0.5 * 2f64.powi(attempt as i32)));
+        }
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert!(check_base_url("http://127.0.0.1:8080", "base_url").is_ok());
+        assert!(check_base_url("http://localhost", "base_url").is_ok());
+        assert!(check_base_url("http://[::1]:9", "base_url").is_ok());
+        assert!(check_base_url("https://api.parsec.app/", "base_url").is_ok());
+        let e = check_base_url("http://api.parsec.app", "base_url").unwrap_err();
+        assert_eq!(e.field(), Some("base_url"));
+        assert!(check_base_url("ftp://x", "base_url").is_err());
+        assert!(check_base_url("https://user:pw@host", "base_url").is_err());
+    }
+}

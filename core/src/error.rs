@@ -1,0 +1,232 @@
+//! The one error type of the SDK. Every binding maps [`ErrorKind`] to its own
+//! classes in exactly one function.
+
+use std::fmt;
+
+/// What went wrong, one variant per error class of the API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A bad argument or configuration, caught before any request was sent.
+    Validation,
+    /// HTTP 400.
+    BadRequest,
+    /// HTTP 401.
+    Authentication,
+    /// HTTP 403.
+    PermissionDenied,
+    /// HTTP 404.
+    NotFound,
+    /// HTTP 409.
+    Conflict,
+    /// HTTP 422.
+    Unprocessable,
+    /// HTTP 429 from the server, or a client-side quota wait longer than `max_retry_wait`.
+    RateLimited,
+    /// HTTP 500 and above.
+    Server,
+    /// Any other unsuccessful HTTP status.
+    Api,
+    /// The connection could not be made or broke.
+    Connection,
+    /// The request timed out (a kind of connection error).
+    Timeout,
+    /// The response body could not be decoded.
+    Decode,
+}
+
+impl ErrorKind {
+    /// The error class for an unsuccessful HTTP status.
+    pub fn from_status(status: u16) -> ErrorKind {
+        match status {
+            400 => ErrorKind::BadRequest,
+            401 => ErrorKind::Authentication,
+            403 => ErrorKind::PermissionDenied,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            422 => ErrorKind::Unprocessable,
+            429 => ErrorKind::RateLimited,
+            s if s >= 500 => ErrorKind::Server,
+            _ => ErrorKind::Api,
+        }
+    }
+
+    /// The class name used by the Python and Node packages.
+    pub const fn class_name(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "ValidationError",
+            ErrorKind::BadRequest => "BadRequestError",
+            ErrorKind::Authentication => "AuthenticationError",
+            ErrorKind::PermissionDenied => "PermissionDeniedError",
+            ErrorKind::NotFound => "NotFoundError",
+            ErrorKind::Conflict => "ConflictError",
+            ErrorKind::Unprocessable => "UnprocessableEntityError",
+            ErrorKind::RateLimited => "RateLimitError",
+            ErrorKind::Server => "InternalServerError",
+            ErrorKind::Api => "APIStatusError",
+            ErrorKind::Connection => "APIConnectionError",
+            ErrorKind::Timeout => "APITimeoutError",
+            ErrorKind::Decode => "APIResponseError",
+        }
+    }
+
+    /// True for the kinds that carry an HTTP status.
+    pub const fn is_http(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::BadRequest
+                | ErrorKind::Authentication
+                | ErrorKind::PermissionDenied
+                | ErrorKind::NotFound
+                | ErrorKind::Conflict
+                | ErrorKind::Unprocessable
+                | ErrorKind::RateLimited
+                | ErrorKind::Server
+                | ErrorKind::Api
+        )
+    }
+}
+
+/// An error of any call. Carries what happened to the request: whether it may
+/// be retried, how many retries were taken, and whether a non-idempotent
+/// request may have reached the server.
+#[derive(Clone)]
+pub struct Error {
+    pub(crate) inner: Box<ErrorInner>,
+}
+
+#[derive(Clone, Default)]
+pub(crate) struct ErrorInner {
+    pub kind: Option<ErrorKind>,
+    pub message: String,
+    pub status: Option<u16>,
+    pub body: Option<String>,
+    pub request_id: Option<String>,
+    pub retry_after: Option<f64>,
+    pub retryable: bool,
+    pub retries_taken: u32,
+    pub may_have_been_applied: bool,
+    pub field: Option<String>,
+    pub method: Option<&'static str>,
+    pub path: Option<String>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            inner: Box::new(ErrorInner {
+                kind: Some(kind),
+                message: message.into(),
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// A validation error about `field`, saying which `rule` it breaks.
+    pub fn validation(field: impl Into<String>, rule: impl fmt::Display) -> Error {
+        let field = field.into();
+        let mut e = Error::new(ErrorKind::Validation, format!("{field}: {rule}"));
+        e.inner.field = Some(field);
+        e
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind.unwrap_or(ErrorKind::Api)
+    }
+    /// The message: the server's `message`, or what the SDK found wrong.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+    /// The HTTP status, for errors the server answered.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+    /// The raw response body, for errors the server answered.
+    pub fn body(&self) -> Option<&str> {
+        self.inner.body.as_deref()
+    }
+    /// The `x-request-id` of the (last) response.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+    /// Seconds the server asked to wait (`Retry-After`), or the client-side quota wait.
+    pub fn retry_after(&self) -> Option<f64> {
+        self.inner.retry_after
+    }
+    /// Whether sending the same request again later could succeed and is safe.
+    pub fn retryable(&self) -> bool {
+        self.inner.retryable
+    }
+    /// How many retries were made before giving up.
+    pub fn retries_taken(&self) -> u32 {
+        self.inner.retries_taken
+    }
+    /// True when a non-idempotent request may have reached the server and acted
+    /// (a timeout or reset after sending, or a 5xx).
+    pub fn may_have_been_applied(&self) -> bool {
+        self.inner.may_have_been_applied
+    }
+    /// For validation errors: the parameter at fault.
+    pub fn field(&self) -> Option<&str> {
+        self.inner.field.as_deref()
+    }
+    /// The HTTP method of the request, when one was made.
+    pub fn method(&self) -> Option<&str> {
+        self.inner.method
+    }
+    /// The request path (never with credentials), when one was made.
+    pub fn path(&self) -> Option<&str> {
+        self.inner.path.as_deref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        if let Some(status) = i.status {
+            write!(f, "{status} ")?;
+        }
+        f.write_str(&i.message)?;
+        if let (Some(m), Some(p)) = (i.method, &i.path) {
+            write!(f, " ({m} {p}")?;
+            if i.retries_taken > 0 {
+                write!(f, ", {} retries", i.retries_taken)?;
+            }
+            f.write_str(")")?;
+        }
+        if let Some(ra) = i.retry_after {
+            if i.kind == Some(ErrorKind::RateLimited) {
+                write!(f, " [retry after {ra}s]")?;
+            }
+        }
+        if i.may_have_been_applied {
+            f.write_str(" [the request may have been applied]")?;
+        }
+        if let Some(id) = &i.request_id {
+            write!(f, " [request id: {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Error")
+            .field("kind", &self.kind())
+            .field("message", &i.message)
+            .field("status", &i.status)
+            .field("request_id", &i.request_id)
+            .field("retry_after", &i.retry_after)
+            .field("retryable", &i.retryable)
+            .field("retries_taken", &i.retries_taken)
+            .field("may_have_been_applied", &i.may_have_been_applied)
+            .field("field", &i.field)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The SDK's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
