@@ -37,11 +37,7 @@ fn static_name(op: &Operation) -> String {
         Api::Teams => "",
         Api::Admin => "ADMIN_",
     };
-    format!(
-        "{p}{}_{}",
-        op.resource.to_uppercase(),
-        op.name.to_uppercase()
-    )
+    format!("{p}{}_{}", op.resource.to_uppercase(), op.name.to_uppercase())
 }
 
 fn handle_name(op: &Operation) -> String {
@@ -49,12 +45,7 @@ fn handle_name(op: &Operation) -> String {
 }
 
 fn params_name(op: &Operation) -> String {
-    format!(
-        "{}{}{}Params",
-        prefix(op),
-        camel(op.resource),
-        camel(op.name)
-    )
+    format!("{}{}{}Params", prefix(op), camel(op.resource), camel(op.name))
 }
 
 fn rust_type(ty: &Ty) -> String {
@@ -96,22 +87,10 @@ fn doc_lines(out: &mut String, indent: &str, text: &str) {
 
 fn rule_text(ty: &Ty) -> String {
     match ty {
-        Ty::Int {
-            min: Some(a),
-            max: Some(b),
-        } => format!(" ({a}..={b})"),
-        Ty::Int {
-            min: Some(a),
-            max: None,
-        } => format!(" (>= {a})"),
-        Ty::Str {
-            min_len: Some(a),
-            max_len: Some(b),
-        } => format!(" ({a}..={b} characters)"),
-        Ty::Str {
-            min_len: Some(a),
-            max_len: None,
-        } if *a > 1 => format!(" (at least {a} characters)"),
+        Ty::Int { min: Some(a), max: Some(b) } => format!(" ({a}..={b})"),
+        Ty::Int { min: Some(a), max: None } => format!(" (>= {a})"),
+        Ty::Str { min_len: Some(a), max_len: Some(b) } => format!(" ({a}..={b} characters)"),
+        Ty::Str { min_len: Some(a), max_len: None } if *a > 1 => format!(" (at least {a} characters)"),
         _ => String::new(),
     }
 }
@@ -126,10 +105,7 @@ fn method_doc(op: &Operation) -> String {
         let _ = writeln!(d, "\nPermission: *{}*.", op.permission);
     }
     if let Some(q) = op.quota {
-        let _ = writeln!(
-            d,
-            "\nClient-side paced under the `{q}` quota (see `Client::quota_status`)."
-        );
+        let _ = writeln!(d, "\nClient-side paced under the `{q}` quota (see `Client::quota_status`).");
     }
     d
 }
@@ -180,32 +156,16 @@ fn main() {
 
     // Parameter structs.
     for op in OPERATIONS {
-        let fields: Vec<&Param> = op
-            .params
-            .iter()
-            .filter(|p| p.location != Location::Path)
-            .collect();
+        let fields: Vec<&Param> = op.params.iter().filter(|p| p.location != Location::Path).collect();
         if fields.is_empty() {
             continue;
         }
         let name = params_name(op);
         let all_optional = fields.iter().all(|p| optional_for_caller(p));
-        let _ = writeln!(
-            out,
-            "/// Parameters of `{}` (`{} {}`).",
-            op.qualified_name(),
-            op.method.as_str(),
-            op.path
-        );
-        let derives = if all_optional {
-            "Debug, Clone, Default, PartialEq, serde::Serialize"
-        } else {
-            "Debug, Clone, PartialEq, serde::Serialize"
-        };
-        let _ = writeln!(
-            out,
-            "#[derive({derives})]\n#[non_exhaustive]\npub struct {name} {{"
-        );
+        let _ = writeln!(out, "/// Parameters of `{}` (`{} {}`).", op.qualified_name(), op.method.as_str(), op.path);
+        let derives =
+            if all_optional { "Debug, Clone, Default, PartialEq, serde::Serialize" } else { "Debug, Clone, PartialEq, serde::Serialize" };
+        let _ = writeln!(out, "#[derive({derives})]\n#[non_exhaustive]\npub struct {name} {{");
         for p in &fields {
             let mut doc = format!("{}{}", p.doc, rule_text(&p.ty));
             if let Some(DefaultValue::Int(d)) = p.default {
@@ -215,17 +175,10 @@ fn main() {
             let ty = rust_type(&p.ty);
             let optional = optional_for_caller(p);
             if optional {
-                let _ = writeln!(
-                    out,
-                    "    #[serde(skip_serializing_if = \"Option::is_none\")]"
-                );
+                let _ = writeln!(out, "    #[serde(skip_serializing_if = \"Option::is_none\")]");
             }
             if matches!(p.ty, Ty::DateTime) {
-                let with = if optional {
-                    "crate::models::rfc3339::option"
-                } else {
-                    "crate::models::rfc3339"
-                };
+                let with = if optional { "crate::models::rfc3339::option" } else { "crate::models::rfc3339" };
                 let _ = writeln!(out, "    #[serde(with = \"{with}\")]");
             }
             if optional {
@@ -238,25 +191,14 @@ fn main() {
         // Constructor with the required fields, setters for the rest.
         let required: Vec<&&Param> = fields.iter().filter(|p| !optional_for_caller(p)).collect();
         let _ = writeln!(out, "impl {name} {{");
-        let args: Vec<String> = required
-            .iter()
-            .map(|p| format!("{}: {}", ident(p.name), arg_type(&p.ty)))
-            .collect();
-        let _ = writeln!(
-            out,
-            "    /// The parameters with every required field; the others are left out."
-        );
+        let args: Vec<String> = required.iter().map(|p| format!("{}: {}", ident(p.name), arg_type(&p.ty))).collect();
+        let _ = writeln!(out, "    /// The parameters with every required field; the others are left out.");
         let _ = writeln!(out, "    #[allow(clippy::too_many_arguments)]\n    pub fn new({}) -> Self {{\n        Self {{", args.join(", "));
         for p in &fields {
             if optional_for_caller(p) {
                 let _ = writeln!(out, "            {}: None,", ident(p.name));
             } else {
-                let _ = writeln!(
-                    out,
-                    "            {}: {},",
-                    ident(p.name),
-                    arg_into(&p.ty, &ident(p.name))
-                );
+                let _ = writeln!(out, "            {}: {},", ident(p.name), arg_into(&p.ty, &ident(p.name)));
             }
         }
         let _ = writeln!(out, "        }}\n    }}");
@@ -281,35 +223,23 @@ fn main() {
     for (handle, ops) in &handles {
         let api = ops[0].api;
         let resource = ops[0].resource;
+        let _ = writeln!(out, "/// The `{resource}` operations. Get it from `{}::{resource}()`.", client_of(api));
         let _ = writeln!(
             out,
-            "/// The `{resource}` operations. Get it from `{}::{resource}()`.",
-            client_of(api)
+            "#[derive(Debug, Clone, Copy)]\npub struct {handle}<'a> {{\n    pub(crate) caller: &'a crate::client::Caller,\n}}\n"
         );
-        let _ = writeln!(out, "#[derive(Debug, Clone, Copy)]\npub struct {handle}<'a> {{\n    pub(crate) caller: &'a crate::client::Caller,\n}}\n");
         let _ = writeln!(out, "impl<'a> {handle}<'a> {{");
         for op in ops {
-            let path_params: Vec<&Param> = op
-                .params
-                .iter()
-                .filter(|p| p.location == Location::Path)
-                .collect();
+            let path_params: Vec<&Param> = op.params.iter().filter(|p| p.location == Location::Path).collect();
             let has_struct = op.params.iter().any(|p| p.location != Location::Path);
-            let mut sig: Vec<String> = path_params
-                .iter()
-                .map(|p| format!("{}: {}", p.name, path_arg_type(&p.ty)))
-                .collect();
+            let mut sig: Vec<String> = path_params.iter().map(|p| format!("{}: {}", p.name, path_arg_type(&p.ty))).collect();
             if has_struct {
                 sig.push(format!("params: {}", params_name(op)));
             }
             let ret = result_type(op.result);
             doc_lines(&mut out, "    ", &method_doc(op));
             if op.deprecated {
-                let _ = writeln!(
-                    out,
-                    "    #[deprecated(note = \"{}\")]",
-                    op.doc.split('.').next().unwrap_or("deprecated")
-                );
+                let _ = writeln!(out, "    #[deprecated(note = \"{}\")]", op.doc.split('.').next().unwrap_or("deprecated"));
             }
             let _ = writeln!(
                 out,
@@ -319,9 +249,7 @@ fn main() {
                 args_expr(&path_params, has_struct),
                 static_name(op)
             );
-            if let (Some(iter), ResultKind::Page(m) | ResultKind::Data(m)) =
-                (op.iter_name(), op.result)
-            {
+            if let (Some(iter), ResultKind::Page(m) | ResultKind::Data(m)) = (op.iter_name(), op.result) {
                 let _ = writeln!(out, "    /// Every `{}` across all pages, fetched page by page as the stream is read.", m.name());
                 let _ = writeln!(
                     out,
@@ -361,10 +289,7 @@ fn main() {
 
 /// A parameter name as a Rust identifier (`type` becomes `r#type`).
 fn ident(name: &str) -> String {
-    const KEYWORDS: &[&str] = &[
-        "type", "match", "ref", "move", "mod", "use", "fn", "impl", "self", "struct", "enum",
-        "loop", "box",
-    ];
+    const KEYWORDS: &[&str] = &["type", "match", "ref", "move", "mod", "use", "fn", "impl", "self", "struct", "enum", "loop", "box"];
     if KEYWORDS.contains(&name) {
         format!("r#{name}")
     } else {
@@ -401,21 +326,13 @@ fn path_arg_type(ty: &Ty) -> &'static str {
 }
 
 fn args_expr(path_params: &[&Param], has_struct: bool) -> String {
-    let base = if has_struct {
-        "crate::client::to_args(&params)"
-    } else {
-        "serde_json::Map::new()"
-    };
+    let base = if has_struct { "crate::client::to_args(&params)" } else { "serde_json::Map::new()" };
     if path_params.is_empty() {
         return base.to_string();
     }
     let mut s = format!("{{\n            let mut args = {base};\n");
     for p in path_params {
-        let _ = writeln!(
-            s,
-            "            args.insert(\"{0}\".to_owned(), serde_json::Value::from({0}));",
-            p.name
-        );
+        let _ = writeln!(s, "            args.insert(\"{0}\".to_owned(), serde_json::Value::from({0}));", p.name);
     }
     s.push_str("            args\n        }");
     s

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{
-    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT,
-};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -193,14 +191,10 @@ impl RawResponse {
     }
 
     fn decode_error(&self, e: serde_json::Error) -> Error {
-        let mut err = Error::new(
-            ErrorKind::Decode,
-            format!("could not decode the response body: {e}"),
-        );
+        let mut err = Error::new(ErrorKind::Decode, format!("could not decode the response body: {e}"));
         err.inner.status = Some(self.status);
         err.inner.request_id = self.request_id.clone();
-        err.inner.body =
-            Some(String::from_utf8_lossy(&self.data[..self.data.len().min(2048)]).into_owned());
+        err.inner.body = Some(String::from_utf8_lossy(&self.data[..self.data.len().min(2048)]).into_owned());
         err
     }
 
@@ -264,74 +258,46 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn check_base_url(raw: &str, field: &str) -> Result<String> {
-    let url = reqwest::Url::parse(raw)
-        .map_err(|e| Error::validation(field, format!("must be an absolute http(s) URL ({e})")))?;
+    let url = reqwest::Url::parse(raw).map_err(|e| Error::validation(field, format!("must be an absolute http(s) URL ({e})")))?;
     let host = url.host_str().unwrap_or_default();
     match url.scheme() {
         "https" => {}
         "http" => {
             let h = host.trim_start_matches('[').trim_end_matches(']');
-            let loopback = h.eq_ignore_ascii_case("localhost")
-                || h.parse::<IpAddr>()
-                    .map(|ip| ip.is_loopback())
-                    .unwrap_or(false);
+            let loopback = h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false);
             if !loopback {
-                return Err(Error::validation(field, "plain http:// is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use https://"));
+                return Err(Error::validation(
+                    field,
+                    "plain http:// is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use https://",
+                ));
             }
         }
-        other => {
-            return Err(Error::validation(
-                field,
-                format!("must use https:// (got {other}://)"),
-            ))
-        }
+        other => return Err(Error::validation(field, format!("must use https:// (got {other}://)"))),
     }
-    if url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
-        return Err(Error::validation(
-            field,
-            "must not carry credentials, a query or a fragment",
-        ));
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::validation(field, "must not carry credentials, a query or a fragment"));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn user_agent(language: Option<&str>) -> String {
-    let lang = language
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("rust {}", env!("PARSEC_TEAMS_RUSTC_VERSION")));
+    let lang = language.map(str::to_owned).unwrap_or_else(|| format!("rust {}", env!("PARSEC_TEAMS_RUSTC_VERSION")));
     format!("parsec-teams/{VERSION} ({lang})")
 }
 
-fn build_http(
-    auth: &str,
-    language: Option<&str>,
-    pool_idle: Option<Duration>,
-) -> Result<reqwest::Client> {
+fn build_http(auth: &str, language: Option<&str>, pool_idle: Option<Duration>) -> Result<reqwest::Client> {
     let mut headers = HeaderMap::new();
     let mut auth = HeaderValue::from_str(&format!("Bearer {auth}"))
         .map_err(|_| Error::validation("api_key", "must contain only visible ASCII characters"))?;
     auth.set_sensitive(true);
     headers.insert(AUTHORIZATION, auth);
-    headers.insert(
-        USER_AGENT,
-        HeaderValue::from_str(&user_agent(language))
-            .map_err(|_| Error::validation("language", "must be ASCII"))?,
-    );
+    headers.insert(USER_AGENT, HeaderValue::from_str(&user_agent(language)).map_err(|_| Error::validation("language", "must be ASCII"))?);
     reqwest::Client::builder()
         .default_headers(headers)
         .pool_idle_timeout(pool_idle.unwrap_or(Duration::from_secs(20)))
         .tcp_nodelay(true)
         .build()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Connection,
-                format!("could not build the HTTP client: {e}"),
-            )
-        })
+        .map_err(|e| Error::new(ErrorKind::Connection, format!("could not build the HTTP client: {e}")))
 }
 
 impl Client {
@@ -340,9 +306,7 @@ impl Client {
         let api_key = options
             .api_key
             .or_else(|| env("PARSEC_API_KEY"))
-            .ok_or_else(|| {
-                Error::validation("api_key", "is required (pass it or set PARSEC_API_KEY)")
-            })?;
+            .ok_or_else(|| Error::validation("api_key", "is required (pass it or set PARSEC_API_KEY)"))?;
         let team_id = match options.team_id.or_else(|| env("PARSEC_TEAM_ID")) {
             Some(t) => t,
             None => api_key
@@ -350,23 +314,18 @@ impl Client {
                 .and_then(|rest| rest.split_once('.'))
                 .map(|(team, _)| team.to_owned())
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| Error::validation("team_id", "is required: pass it, set PARSEC_TEAM_ID, or use a key of the form tapi_<team>.<secret>"))?,
+                .ok_or_else(|| {
+                    Error::validation("team_id", "is required: pass it, set PARSEC_TEAM_ID, or use a key of the form tapi_<team>.<secret>")
+                })?,
         };
         if team_id.is_empty() {
             return Err(Error::validation("team_id", "must not be empty"));
         }
         let base_url = check_base_url(
-            &options
-                .base_url
-                .or_else(|| env("PARSEC_BASE_URL"))
-                .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            &options.base_url.or_else(|| env("PARSEC_BASE_URL")).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
             "base_url",
         )?;
-        let http = build_http(
-            &api_key,
-            options.language.as_deref(),
-            options.pool_idle_timeout,
-        )?;
+        let http = build_http(&api_key, options.language.as_deref(), options.pool_idle_timeout)?;
         Ok(Client {
             caller: Caller {
                 transport: Arc::new(Transport {
@@ -390,9 +349,7 @@ impl Client {
 
     /// A copy with other per-call options; it shares the pool and the pacer.
     pub fn with_options(&self, options: RequestOptions) -> Client {
-        Client {
-            caller: self.caller.with_options(options),
-        }
+        Client { caller: self.caller.with_options(options) }
     }
 
     /// The team this client works on.
@@ -413,13 +370,7 @@ impl Client {
 
     /// The escape hatch for endpoints this SDK does not cover yet: same auth,
     /// retries, errors and logging; `{team_id}` in `path` is filled in.
-    pub async fn request(
-        &self,
-        method: HttpMethod,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<RawResponse> {
+    pub async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
         self.caller.request(method, path, query, body).await
     }
 
@@ -435,25 +386,13 @@ impl AdminClient {
         let base_url = options
             .base_url
             .or_else(|| env("PARSEC_ADMIN_BASE_URL"))
-            .ok_or_else(|| {
-                Error::validation(
-                    "base_url",
-                    "is required (pass it or set PARSEC_ADMIN_BASE_URL)",
-                )
-            })?;
+            .ok_or_else(|| Error::validation("base_url", "is required (pass it or set PARSEC_ADMIN_BASE_URL)"))?;
         let base_url = check_base_url(&base_url, "base_url")?;
         let token = options
             .token
             .or_else(|| env("PARSEC_ADMIN_TOKEN"))
-            .ok_or_else(|| {
-                Error::validation("token", "is required (pass it or set PARSEC_ADMIN_TOKEN)")
-            })?;
-        let http = build_http(
-            &token,
-            options.language.as_deref(),
-            options.pool_idle_timeout,
-        )
-        .map_err(|e| {
+            .ok_or_else(|| Error::validation("token", "is required (pass it or set PARSEC_ADMIN_TOKEN)"))?;
+        let http = build_http(&token, options.language.as_deref(), options.pool_idle_timeout).map_err(|e| {
             if e.field() == Some("api_key") {
                 Error::validation("token", "must contain only visible ASCII characters")
             } else {
@@ -468,10 +407,7 @@ impl AdminClient {
                     base_url,
                     team_id: String::new(),
                     max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
-                    pacer: Pacer::new(QuotaConfig {
-                        enabled: false,
-                        ..QuotaConfig::default()
-                    }),
+                    pacer: Pacer::new(QuotaConfig { enabled: false, ..QuotaConfig::default() }),
                 }),
                 timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
                 max_retries: options.max_retries.unwrap_or(2),
@@ -484,9 +420,7 @@ impl AdminClient {
     }
 
     pub fn with_options(&self, options: RequestOptions) -> AdminClient {
-        AdminClient {
-            caller: self.caller.with_options(options),
-        }
+        AdminClient { caller: self.caller.with_options(options) }
     }
 
     pub fn base_url(&self) -> &str {
@@ -494,13 +428,7 @@ impl AdminClient {
     }
 
     /// The escape hatch: same auth, retries, errors and logging.
-    pub async fn request(
-        &self,
-        method: HttpMethod,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<RawResponse> {
+    pub async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
         self.caller.request(method, path, query, body).await
     }
 
@@ -534,10 +462,7 @@ impl fmt::Debug for AdminClient {
 
 impl fmt::Debug for Caller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Caller")
-            .field("base_url", &self.transport.base_url)
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
+        f.debug_struct("Caller").field("base_url", &self.transport.base_url).field("timeout", &self.timeout).finish_non_exhaustive()
     }
 }
 
@@ -569,16 +494,9 @@ impl Caller {
     }
 
     /// Checks `args` against `op` and returns what would be sent, without sending.
-    pub fn prepare(
-        &self,
-        op: &Operation,
-        mut args: Map<String, Value>,
-    ) -> Result<validate::Encoded> {
+    pub fn prepare(&self, op: &Operation, mut args: Map<String, Value>) -> Result<validate::Encoded> {
         if op.api != self.transport.api {
-            return Err(Error::validation(
-                "operation",
-                format!("{} belongs to the other API's client", op.qualified_name()),
-            ));
+            return Err(Error::validation("operation", format!("{} belongs to the other API's client", op.qualified_name())));
         }
         validate::check(op, &mut args, OffsetDateTime::now_utc())?;
         Ok(validate::encode(op, &self.transport.team_id, &args))
@@ -589,50 +507,23 @@ impl Caller {
     pub async fn call(&self, op: &Operation, args: Map<String, Value>) -> Result<RawResponse> {
         let enc = self.prepare(op, args)?;
         let url = format!("{}{}{}", self.transport.base_url, enc.path, enc.query);
-        self.send(Prepared {
-            method: op.method,
-            path: enc.path,
-            url,
-            body: enc.body.map(Bytes::from),
-            quota: op.quota,
-        })
-        .await
+        self.send(Prepared { method: op.method, path: enc.path, url, body: enc.body.map(Bytes::from), quota: op.quota }).await
     }
 
     /// Calls `op` and decodes its result as `T` (the inner object of a
     /// `{"data": ...}` answer, the whole body otherwise).
-    pub async fn call_typed<T: DeserializeOwned>(
-        &self,
-        op: &Operation,
-        args: Map<String, Value>,
-    ) -> Result<T> {
+    pub async fn call_typed<T: DeserializeOwned>(&self, op: &Operation, args: Map<String, Value>) -> Result<T> {
         self.call(op, args).await?.decode(op.result)
     }
 
     /// Calls `op` and decodes the result as JSON, keeping status and headers.
-    pub async fn call_json(
-        &self,
-        op: &Operation,
-        args: Map<String, Value>,
-    ) -> Result<Response<Value>> {
+    pub async fn call_json(&self, op: &Operation, args: Map<String, Value>) -> Result<Response<Value>> {
         let raw = self.call(op, args).await?;
         let data = raw.decode::<Value>(op.result)?;
-        Ok(Response {
-            status: raw.status,
-            headers: raw.headers,
-            request_id: raw.request_id,
-            retries_taken: raw.retries_taken,
-            data,
-        })
+        Ok(Response { status: raw.status, headers: raw.headers, request_id: raw.request_id, retries_taken: raw.retries_taken, data })
     }
 
-    async fn request(
-        &self,
-        method: HttpMethod,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<RawResponse> {
+    async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
         let mut p = String::with_capacity(path.len());
         if !path.starts_with('/') {
             p.push('/');
@@ -641,26 +532,12 @@ impl Caller {
         let mut url = format!("{}{}", self.transport.base_url, p);
         for (i, (k, v)) in query.iter().enumerate() {
             url.push(if i == 0 && !p.contains('?') { '?' } else { '&' });
-            url.extend(percent_encoding::utf8_percent_encode(
-                k,
-                percent_encoding::NON_ALPHANUMERIC,
-            ));
+            url.extend(percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC));
             url.push('=');
-            url.extend(percent_encoding::utf8_percent_encode(
-                v,
-                percent_encoding::NON_ALPHANUMERIC,
-            ));
+            url.extend(percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC));
         }
-        let body = body
-            .map(|b| Bytes::from(serde_json::to_vec(b).expect("a JSON value always serializes")));
-        self.send(Prepared {
-            method,
-            path: p,
-            url,
-            body,
-            quota: None,
-        })
-        .await
+        let body = body.map(|b| Bytes::from(serde_json::to_vec(b).expect("a JSON value always serializes")));
+        self.send(Prepared { method, path: p, url, body, quota: None }).await
     }
 
     /// Sends with pacing and retries as the API contract says.
@@ -675,59 +552,41 @@ impl Caller {
         let idempotent = req.method.is_idempotent();
         let mut attempt: u32 = 0;
         loop {
-            if let Some(q) = req.quota {
-                t.pacer
-                    .acquire(q, t.max_retry_wait)
-                    .await
-                    .map_err(|e| self.annotate(e, &req, attempt))?;
-            }
+            let slot = match req.quota {
+                Some(q) => t.pacer.acquire(q, t.max_retry_wait).await.map_err(|e| self.annotate(e, &req, attempt))?,
+                None => None,
+            };
             let started = Instant::now();
-            let mut rb = t
-                .http
-                .request(method.clone(), &req.url)
-                .timeout(self.timeout);
+            let mut rb = t.http.request(method.clone(), &req.url).timeout(self.timeout);
             if let Some(body) = &req.body {
-                rb = rb
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.clone());
+                rb = rb.header(CONTENT_TYPE, "application/json").body(body.clone());
             }
             let outcome = match rb.send().await {
-                Ok(resp) => {
+                Ok(mut resp) => {
                     let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
+                    let headers = std::mem::take(resp.headers_mut());
                     resp.bytes().await.map(|b| (status, headers, b))
                 }
                 Err(e) => Err(e),
             };
+            if let Some(slot) = slot {
+                t.pacer.complete(slot);
+            }
             let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
             let (err, wait) = match outcome {
                 Ok((status, headers, body)) => {
-                    let request_id = headers
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
+                    let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
                     tracing::debug!(target: "parsec_teams", method = req.method.as_str(), path = %req.path, status, attempt, elapsed_ms, request_id = request_id.as_deref().unwrap_or(""), "response");
                     if (200..300).contains(&status) {
-                        return Ok(Response {
-                            status,
-                            headers,
-                            request_id,
-                            retries_taken: attempt,
-                            data: body,
-                        });
+                        return Ok(Response { status, headers, request_id, retries_taken: attempt, data: body });
                     }
-                    let retry_after = headers
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(parse_retry_after);
+                    let retry_after = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
                     let mut err = http_error(status, &body);
                     err.inner.request_id = request_id;
                     err.inner.retry_after = retry_after;
-                    let retryable =
-                        status == 429 || (idempotent && matches!(status, 500 | 502 | 503 | 504));
+                    let retryable = status == 429 || (idempotent && matches!(status, 500 | 502 | 503 | 504));
                     err.inner.retryable = retryable;
-                    err.inner.may_have_been_applied =
-                        status >= 500 && req.method != HttpMethod::Get;
+                    err.inner.may_have_been_applied = status >= 500 && req.method != HttpMethod::Get;
                     if status == 429 {
                         if let (Some(q), Some(secs)) = (req.quota, retry_after) {
                             t.pacer.block(q, secs);
@@ -746,11 +605,7 @@ impl Caller {
                 Err(e) => {
                     let connect = e.is_connect();
                     let timeout = e.is_timeout();
-                    let kind = if timeout && !connect {
-                        ErrorKind::Timeout
-                    } else {
-                        ErrorKind::Connection
-                    };
+                    let kind = if timeout && !connect { ErrorKind::Timeout } else { ErrorKind::Connection };
                     let what = if connect {
                         "could not connect"
                     } else if timeout {
@@ -799,8 +654,7 @@ fn parse_retry_after(v: &str) -> Option<f64> {
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then_some(secs);
     }
-    let when =
-        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+    let when = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
     Some(((when - OffsetDateTime::now_utc()).as_seconds_f64()).max(0.0))
 }
 
@@ -810,10 +664,7 @@ fn http_error(status: u16, body: &Bytes) -> Error {
         .ok()
         .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| {
-            let reason = reqwest::StatusCode::from_u16(status)
-                .ok()
-                .and_then(|s| s.canonical_reason())
-                .unwrap_or("HTTP error");
+            let reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("HTTP error");
             reason.to_owned()
         });
     let mut err = Error::new(ErrorKind::from_status(status), message);
@@ -845,10 +696,7 @@ mod tests {
         assert_eq!(parse_retry_after("3"), Some(3.0));
         assert_eq!(parse_retry_after(" 1.5 "), Some(1.5));
         assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(0.0)
-        );
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0.0));
         assert_eq!(parse_retry_after("soon"), None);
     }
 

@@ -4,8 +4,9 @@
 use std::fmt;
 
 /// What went wrong, one variant per error class of the API contract.
+/// Not `non_exhaustive` on purpose: a binding that maps every kind fails to
+/// compile when a kind is added, instead of mapping it wrongly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum ErrorKind {
     /// A bad argument or configuration, caught before any request was sent.
     Validation,
@@ -113,13 +114,7 @@ pub(crate) struct ErrorInner {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
-            inner: Box::new(ErrorInner {
-                kind: Some(kind),
-                message: message.into(),
-                ..Default::default()
-            }),
-        }
+        Error { inner: Box::new(ErrorInner { kind: Some(kind), message: message.into(), ..Default::default() }) }
     }
 
     /// A validation error about `field`, saying which `rule` it breaks.

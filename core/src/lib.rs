@@ -48,8 +48,7 @@ pub mod api {
 
 pub use api::*;
 pub use client::{
-    AdminClient, AdminClientOptions, Caller, Client, ClientOptions, RawResponse, RequestOptions,
-    Response, DEFAULT_BASE_URL, VERSION,
+    AdminClient, AdminClientOptions, Caller, Client, ClientOptions, RawResponse, RequestOptions, Response, DEFAULT_BASE_URL, VERSION,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use models::*;

@@ -12,9 +12,7 @@ pub use time::serde::rfc3339;
 mod lenient_time {
     use super::*;
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<OffsetDateTime>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
         Ok(match Option::<Value>::deserialize(d)? {
             Some(Value::String(s)) => crate::validate::parse_time(&s),
             _ => None,
@@ -132,11 +130,7 @@ pub struct Page<T> {
 
 impl<T> Default for Page<T> {
     fn default() -> Self {
-        Page {
-            data: Vec::new(),
-            count: None,
-            extra: Map::new(),
-        }
+        Page { data: Vec::new(), count: None, extra: Map::new() }
     }
 }
 

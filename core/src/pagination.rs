@@ -42,18 +42,9 @@ pub struct Paginator {
 impl Paginator {
     /// A paginator over `op` starting from `args` (for offset pages, a missing
     /// `limit` becomes 200 and a missing `offset` 0).
-    pub fn new(
-        caller: Caller,
-        op: &'static Operation,
-        mut args: Map<String, Value>,
-    ) -> Result<Paginator> {
+    pub fn new(caller: Caller, op: &'static Operation, mut args: Map<String, Value>) -> Result<Paginator> {
         match op.paginate {
-            Paginate::None => {
-                return Err(Error::validation(
-                    "operation",
-                    format!("{} does not return pages", op.qualified_name()),
-                ))
-            }
+            Paginate::None => return Err(Error::validation("operation", format!("{} does not return pages", op.qualified_name()))),
             Paginate::Offset => {
                 if args.get("limit").is_none_or(Value::is_null) {
                     args.insert("limit".into(), Value::from(ITER_LIMIT));
@@ -61,12 +52,7 @@ impl Paginator {
             }
             Paginate::Cursor => {}
         }
-        Ok(Paginator {
-            caller,
-            op,
-            args,
-            done: false,
-        })
+        Ok(Paginator { caller, op, args, done: false })
     }
 
     /// The next page's items, or `None` once the list is exhausted.
@@ -107,23 +93,20 @@ pub fn item_stream<T: DeserializeOwned + Send + 'static>(
     args: Map<String, Value>,
 ) -> ItemStream<T> {
     let state = Paginator::new(caller, op, args).map(|p| (p, VecDeque::<T>::new()));
-    Box::pin(futures_util::stream::unfold(
-        Some(state),
-        |state| async move {
-            let (mut pages, mut buf) = match state? {
-                Ok(s) => s,
-                Err(e) => return Some((Err(e), None)),
-            };
-            loop {
-                if let Some(item) = buf.pop_front() {
-                    return Some((Ok(item), Some(Ok((pages, buf)))));
-                }
-                match pages.next_page::<T>().await {
-                    Ok(Some(items)) => buf.extend(items),
-                    Ok(None) => return None,
-                    Err(e) => return Some((Err(e), None)),
-                }
+    Box::pin(futures_util::stream::unfold(Some(state), |state| async move {
+        let (mut pages, mut buf) = match state? {
+            Ok(s) => s,
+            Err(e) => return Some((Err(e), None)),
+        };
+        loop {
+            if let Some(item) = buf.pop_front() {
+                return Some((Ok(item), Some(Ok((pages, buf)))));
             }
-        },
-    ))
+            match pages.next_page::<T>().await {
+                Ok(Some(items)) => buf.extend(items),
+                Ok(None) => return None,
+                Err(e) => return Some((Err(e), None)),
+            }
+        }
+    }))
 }

@@ -3,7 +3,7 @@
 //! of one client, so a script that stays inside one client never earns the
 //! service's 5-minute block.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -23,11 +23,7 @@ pub struct QuotaConfig {
 
 impl Default for QuotaConfig {
     fn default() -> Self {
-        QuotaConfig {
-            limit: 50,
-            window: Duration::from_secs(300),
-            enabled: true,
-        }
+        QuotaConfig { limit: 50, window: Duration::from_secs(300), enabled: true }
     }
 }
 
@@ -48,13 +44,36 @@ pub struct QuotaStatus {
 
 #[derive(Default)]
 struct Window {
-    sent: VecDeque<Instant>,
+    /// One entry per request under way or sent within the window: its slot id
+    /// and when it last could have been counted by the service.
+    sent: Vec<(u64, Instant)>,
+    next_slot: u64,
     blocked_until: Option<Instant>,
 }
 
-/// The pacer: a sliding log of send times per quota. Any fixed window the
-/// service may use lies inside some sliding window, so staying under the limit
-/// in every sliding window never trips the service's quota.
+impl Window {
+    fn prune(&mut self, now: Instant, window: Duration) {
+        self.sent.retain(|(_, t)| now.saturating_duration_since(*t) < window);
+    }
+
+    fn oldest(&self) -> Option<Instant> {
+        self.sent.iter().map(|(_, t)| *t).min()
+    }
+}
+
+/// A request's place in a quota window, returned by [`Pacer::acquire`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slot {
+    quota: &'static str,
+    id: u64,
+}
+
+/// The pacer: a sliding log of request times per quota. Each request's entry
+/// is stamped when it is sent and stamped again when its answer arrives (the
+/// service counted it somewhere in between), so the entry frees up one window
+/// after the latest moment the service can have counted it. Any fixed window
+/// the service may use then lies inside one of the client's sliding windows,
+/// and staying under the limit in every sliding window never trips the quota.
 pub(crate) struct Pacer {
     config: QuotaConfig,
     windows: Mutex<HashMap<&'static str, Window>>,
@@ -62,17 +81,14 @@ pub(crate) struct Pacer {
 
 impl Pacer {
     pub fn new(config: QuotaConfig) -> Pacer {
-        Pacer {
-            config,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Pacer { config, windows: Mutex::new(HashMap::new()) }
     }
 
     /// Waits until a request under `quota` may be sent and records it. Fails
     /// at once when the service has blocked the quota for longer than `max_wait`.
-    pub async fn acquire(&self, quota: &'static str, max_wait: Duration) -> Result<()> {
+    pub async fn acquire(&self, quota: &'static str, max_wait: Duration) -> Result<Option<Slot>> {
         if !self.config.enabled {
-            return Ok(());
+            return Ok(None);
         }
         loop {
             let wait = {
@@ -85,10 +101,7 @@ impl Pacer {
                         if wait > max_wait {
                             let mut e = Error::new(
                                 ErrorKind::RateLimited,
-                                format!(
-                                    "the service blocked the {quota} quota; it refills in {:.0}s",
-                                    wait.as_secs_f64().ceil()
-                                ),
+                                format!("the service blocked the {quota} quota; it refills in {:.0}s", wait.as_secs_f64().ceil()),
                             );
                             e.inner.retry_after = Some(wait.as_secs_f64().ceil());
                             e.inner.retryable = true;
@@ -98,23 +111,27 @@ impl Pacer {
                     }
                     _ => {
                         w.blocked_until = None;
-                        while w
-                            .sent
-                            .front()
-                            .is_some_and(|t| now.duration_since(*t) >= self.config.window)
-                        {
-                            w.sent.pop_front();
-                        }
+                        w.prune(now, self.config.window);
                         if (w.sent.len() as u32) < self.config.limit {
-                            w.sent.push_back(now);
-                            return Ok(());
+                            let id = w.next_slot;
+                            w.next_slot += 1;
+                            w.sent.push((id, now));
+                            return Ok(Some(Slot { quota, id }));
                         }
-                        (w.sent[0] + self.config.window).saturating_duration_since(now)
+                        (w.oldest().unwrap_or(now) + self.config.window).saturating_duration_since(now)
                     }
                 }
             };
             tracing::info!(target: "parsec_teams", quota, wait_ms = wait.as_millis() as u64, "pacing: waiting for the quota window");
             tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+        }
+    }
+
+    /// Stamps the slot's entry with the time the answer (or failure) arrived.
+    pub fn complete(&self, slot: Slot) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = windows.get_mut(slot.quota).and_then(|w| w.sent.iter_mut().find(|(id, _)| *id == slot.id)) {
+            entry.1 = Instant::now();
         }
     }
 
@@ -132,23 +149,14 @@ impl Pacer {
             .iter()
             .map(|&name| {
                 let w = windows.entry(name).or_default();
-                while w
-                    .sent
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= self.config.window)
-                {
-                    w.sent.pop_front();
-                }
+                w.prune(now, self.config.window);
                 let used = w.sent.len() as u32;
                 QuotaStatus {
                     name,
                     limit: self.config.limit,
                     remaining: self.config.limit.saturating_sub(used),
                     window: self.config.window,
-                    refills_in: w
-                        .sent
-                        .front()
-                        .map(|t| (*t + self.config.window).saturating_duration_since(now)),
+                    refills_in: w.oldest().map(|t| (t + self.config.window).saturating_duration_since(now)),
                     blocked_for: w.blocked_until.filter(|u| *u > now).map(|u| u - now),
                 }
             })

@@ -74,10 +74,7 @@ pub enum Ty {
     /// An integer, optionally bounded (inclusive).
     Int { min: Option<i64>, max: Option<i64> },
     /// A string; lengths count characters (inclusive bounds).
-    Str {
-        min_len: Option<usize>,
-        max_len: Option<usize>,
-    },
+    Str { min_len: Option<usize>, max_len: Option<usize> },
     /// `true` or `false`.
     Bool,
     /// `true`, `false` or `null` (null is the same as leaving it out).
@@ -89,17 +86,9 @@ pub enum Ty {
     /// A KSUID: exactly 27 base62 characters.
     Ksuid,
     /// One of a fixed set of strings; `rust_name` names the generated Rust enum.
-    Enum {
-        rust_name: &'static str,
-        values: &'static [&'static str],
-    },
+    Enum { rust_name: &'static str, values: &'static [&'static str] },
     /// A list of items, with item-count bounds and an optional uniqueness rule.
-    List {
-        item: &'static Ty,
-        min_items: usize,
-        max_items: Option<usize>,
-        unique: bool,
-    },
+    List { item: &'static Ty, min_items: usize, max_items: Option<usize>, unique: bool },
     /// A non-negative integer sent as a decimal string (the admin API's byte quotas).
     IntAsString { min: i64 },
     /// A boolean sent as the string `"true"` or `"false"` (the admin API).
@@ -154,10 +143,7 @@ pub enum Rule {
     /// The date-time must lie in the future.
     InFuture(&'static str),
     /// `later` must be strictly after `earlier` (checked when both are given).
-    After {
-        later: &'static str,
-        earlier: &'static str,
-    },
+    After { later: &'static str, earlier: &'static str },
     /// The `show_*` flags may not be `true` while `allow_connections_within_group`
     /// is `false` in the same request.
     ShowFlagsNeedConnections,
@@ -227,10 +213,7 @@ impl ResultKind {
 
     pub const fn model(self) -> Option<Model> {
         match self {
-            ResultKind::Data(m)
-            | ResultKind::Page(m)
-            | ResultKind::Object(m)
-            | ResultKind::List(m) => Some(m),
+            ResultKind::Data(m) | ResultKind::Page(m) | ResultKind::Object(m) | ResultKind::List(m) => Some(m),
             ResultKind::EventPage => Some(Model::Event),
             ResultKind::Credits | ResultKind::Empty => None,
         }
@@ -297,21 +280,8 @@ impl Operation {
 // Building blocks
 // ---------------------------------------------------------------------------
 
-const fn param(
-    name: &'static str,
-    ty: Ty,
-    location: Location,
-    required: bool,
-    doc: &'static str,
-) -> Param {
-    Param {
-        name,
-        ty,
-        location,
-        required,
-        default: None,
-        doc,
-    }
+const fn param(name: &'static str, ty: Ty, location: Location, required: bool, doc: &'static str) -> Param {
+    Param { name, ty, location, required, default: None, doc }
 }
 const fn path(name: &'static str, ty: Ty, doc: &'static str) -> Param {
     param(name, ty, Location::Path, true, doc)
@@ -326,86 +296,26 @@ const fn body_req(name: &'static str, ty: Ty, doc: &'static str) -> Param {
     param(name, ty, Location::Body, true, doc)
 }
 
-const INT: Ty = Ty::Int {
-    min: None,
-    max: None,
-};
-const ID: Ty = Ty::Int {
-    min: Some(1),
-    max: None,
-};
-const STR: Ty = Ty::Str {
-    min_len: None,
-    max_len: None,
-};
-const ID_STR: Ty = Ty::Str {
-    min_len: Some(1),
-    max_len: None,
-};
+const INT: Ty = Ty::Int { min: None, max: None };
+const ID: Ty = Ty::Int { min: Some(1), max: None };
+const STR: Ty = Ty::Str { min_len: None, max_len: None };
+const ID_STR: Ty = Ty::Str { min_len: Some(1), max_len: None };
 const BOOL: Ty = Ty::Bool;
-const GROUP_NAME: Ty = Ty::Str {
-    min_len: Some(2),
-    max_len: Some(64),
-};
-const TIME_ZONE: Ty = Ty::Str {
-    min_len: Some(3),
-    max_len: None,
-};
-const INTS: Ty = Ty::List {
-    item: &ID,
-    min_items: 0,
-    max_items: None,
-    unique: false,
-};
-const UNIQUE_INTS: Ty = Ty::List {
-    item: &ID,
-    min_items: 0,
-    max_items: None,
-    unique: true,
-};
-const NONEMPTY_UNIQUE_INTS: Ty = Ty::List {
-    item: &ID,
-    min_items: 1,
-    max_items: None,
-    unique: true,
-};
-const STRS: Ty = Ty::List {
-    item: &ID_STR,
-    min_items: 0,
-    max_items: None,
-    unique: false,
-};
-const EMAILS: Ty = Ty::List {
-    item: &Ty::Email,
-    min_items: 0,
-    max_items: None,
-    unique: false,
-};
-const EMAILS_1_200: Ty = Ty::List {
-    item: &Ty::Email,
-    min_items: 1,
-    max_items: Some(200),
-    unique: true,
-};
-const DIRECTION: Ty = Ty::Enum {
-    rust_name: "Direction",
-    values: &["incoming", "outgoing"],
-};
-const ASSIGNMENT: Ty = Ty::Enum {
-    rust_name: "Assignment",
-    values: &["group", "unassigned", "member", "reservation"],
-};
-const ACCESS_RIGHTS_TYPE: Ty = Ty::Enum {
-    rust_name: "AccessRightsType",
-    values: &["assets", "projects"],
-};
+const GROUP_NAME: Ty = Ty::Str { min_len: Some(2), max_len: Some(64) };
+const TIME_ZONE: Ty = Ty::Str { min_len: Some(3), max_len: None };
+const INTS: Ty = Ty::List { item: &ID, min_items: 0, max_items: None, unique: false };
+const UNIQUE_INTS: Ty = Ty::List { item: &ID, min_items: 0, max_items: None, unique: true };
+const NONEMPTY_UNIQUE_INTS: Ty = Ty::List { item: &ID, min_items: 1, max_items: None, unique: true };
+const STRS: Ty = Ty::List { item: &ID_STR, min_items: 0, max_items: None, unique: false };
+const EMAILS: Ty = Ty::List { item: &Ty::Email, min_items: 0, max_items: None, unique: false };
+const EMAILS_1_200: Ty = Ty::List { item: &Ty::Email, min_items: 1, max_items: Some(200), unique: true };
+const DIRECTION: Ty = Ty::Enum { rust_name: "Direction", values: &["incoming", "outgoing"] };
+const ASSIGNMENT: Ty = Ty::Enum { rust_name: "Assignment", values: &["group", "unassigned", "member", "reservation"] };
+const ACCESS_RIGHTS_TYPE: Ty = Ty::Enum { rust_name: "AccessRightsType", values: &["assets", "projects"] };
 
 const OFFSET: Param = Param {
     name: "offset",
-    ty: Ty::Int {
-        min: Some(0),
-        max: None,
-    },
+    ty: Ty::Int { min: Some(0), max: None },
     location: Location::Query,
     required: true,
     default: Some(DefaultValue::Int(0)),
@@ -413,10 +323,7 @@ const OFFSET: Param = Param {
 };
 const LIMIT: Param = Param {
     name: "limit",
-    ty: Ty::Int {
-        min: Some(1),
-        max: Some(200),
-    },
+    ty: Ty::Int { min: Some(1), max: Some(200) },
     location: Location::Query,
     required: true,
     default: Some(DefaultValue::Int(50)),
@@ -434,32 +341,13 @@ const SHOW_USER: &str = "When true, host list may include team computers that ar
 const SHOW_PERSONAL: &str = "When true, host list may include all personal computers belonging to other members in this group. May not be set to true unless allow_connections_within_group is also true.";
 const ALLOW_WITHIN: &str = "Let members of this group connect with each other's workstations. If false, the show_* flags are set to false.";
 const SEND_EMAIL: &str = "Flag for sending a Parsec email (defaults to false if not provided).";
-const GROUP_IDS: Param = body_req(
-    "group_ids",
-    NONEMPTY_UNIQUE_INTS,
-    "List of group IDs (non-empty, unique).",
-);
-const DIRECTION_REQ: Param = body_req(
-    "direction",
-    DIRECTION,
-    "Direction of the connection permission: incoming or outgoing.",
-);
-const MEMBER_IDS: Param = body_req(
-    "user_ids",
-    NONEMPTY_UNIQUE_INTS,
-    "List of members' user IDs (non-empty, unique).",
-);
-const APP_RULE_TARGETS: &[Param] = &[
-    APP_RULE_ID,
-    body("user_ids", INTS, "User IDs of team members."),
-    body("team_machine_ids", STRS, "IDs of team machines."),
-];
+const GROUP_IDS: Param = body_req("group_ids", NONEMPTY_UNIQUE_INTS, "List of group IDs (non-empty, unique).");
+const DIRECTION_REQ: Param = body_req("direction", DIRECTION, "Direction of the connection permission: incoming or outgoing.");
+const MEMBER_IDS: Param = body_req("user_ids", NONEMPTY_UNIQUE_INTS, "List of members' user IDs (non-empty, unique).");
+const APP_RULE_TARGETS: &[Param] =
+    &[APP_RULE_ID, body("user_ids", INTS, "User IDs of team members."), body("team_machine_ids", STRS, "IDs of team machines.")];
 const APP_RULE_TARGET_RULES: &[Rule] = &[Rule::AtLeastOne(&["user_ids", "team_machine_ids"])];
-const EMAILS_1_200_REQ: Param = body_req(
-    "emails",
-    EMAILS_1_200,
-    "Emails (1..200, unique, valid addresses).",
-);
+const EMAILS_1_200_REQ: Param = body_req("emails", EMAILS_1_200, "Emails (1..200, unique, valid addresses).");
 const ADMIN_TEAM_ID: Param = path("id", ID_STR, "ID of the team.");
 const ADMIN_USER_ID: Param = path("user_id", ID_STR, "ID of the user.");
 const ADMIN_TEAM_ID_OF_USER: Param = path("team_id", ID_STR, "ID of the team.");
@@ -505,12 +393,7 @@ const fn admin(
     result: ResultKind,
     doc: &'static str,
 ) -> Operation {
-    Operation {
-        api: Api::Admin,
-        permission: "",
-        paginate: Paginate::None,
-        ..op(resource, name, method, path, params, result, "", doc)
-    }
+    Operation { api: Api::Admin, permission: "", paginate: Paginate::None, ..op(resource, name, method, path, params, result, "", doc) }
 }
 
 use HttpMethod::{Delete, Get, Post, Put};
@@ -537,7 +420,13 @@ pub static AUDIT_LOG_LIST_EVENTS: Operation = Operation {
                 Ty::List { item: &ID_STR, min_items: 0, max_items: None, unique: true },
                 "Only include events with these names (unique; sent comma-separated).",
             ),
-            param("limit", Ty::Int { min: Some(1), max: Some(1000) }, Location::Query, true, "Limit the number of events returned (1..1000)."),
+            param(
+                "limit",
+                Ty::Int { min: Some(1), max: Some(1000) },
+                Location::Query,
+                true,
+                "Limit the number of events returned (1..1000).",
+            ),
             query("cursor", Ty::Ksuid, "ID of the first event to start paging from (inclusive). Never with `after`."),
             query("after", Ty::Ksuid, "ID of the event to start paging after (exclusive). Never with `cursor`."),
         ],
@@ -568,17 +457,9 @@ pub static GROUPS_CREATE: Operation = Operation {
         Post,
         "/v1/teams/{team_id}/groups",
         &[
-            body_req(
-                "group_name",
-                GROUP_NAME,
-                "Name of the group (2..64 characters).",
-            ),
+            body_req("group_name", GROUP_NAME, "Name of the group (2..64 characters)."),
             body_req("allow_connections_within_group", BOOL, ALLOW_WITHIN),
-            body(
-                "show_group_assigned_managed_hosts",
-                Ty::NullableBool,
-                SHOW_GROUP,
-            ),
+            body("show_group_assigned_managed_hosts", Ty::NullableBool, SHOW_GROUP),
             body_req("show_user_assigned_managed_hosts", BOOL, SHOW_USER),
             body_req("show_personal_hosts", BOOL, SHOW_PERSONAL),
         ],
@@ -610,16 +491,8 @@ pub static GROUPS_UPDATE: Operation = Operation {
         "/v1/teams/{team_id}/groups/{group_id}",
         &[
             GROUP_ID,
-            body(
-                "group_name",
-                GROUP_NAME,
-                "Name of the group (2..64 characters).",
-            ),
-            body(
-                "allow_connections_within_group",
-                Ty::NullableBool,
-                ALLOW_WITHIN,
-            ),
+            body("group_name", GROUP_NAME, "Name of the group (2..64 characters)."),
+            body("allow_connections_within_group", Ty::NullableBool, ALLOW_WITHIN),
             body("show_group_assigned_managed_hosts", BOOL, SHOW_GROUP),
             body("show_user_assigned_managed_hosts", BOOL, SHOW_USER),
             body("show_personal_hosts", BOOL, SHOW_PERSONAL),
@@ -648,14 +521,7 @@ pub static GROUPS_REMOVE_MEMBERS: Operation = op(
     "remove_members",
     Post,
     "/v1/teams/{team_id}/groups/{group_id}/remove-members",
-    &[
-        GROUP_ID,
-        body_req(
-            "user_ids",
-            UNIQUE_INTS,
-            "List of members' user IDs (unique).",
-        ),
-    ],
+    &[GROUP_ID, body_req("user_ids", UNIQUE_INTS, "List of members' user IDs (unique).")],
     ResultKind::Empty,
     "Remove Group Members",
     "Remove members from the team group.",
@@ -859,25 +725,13 @@ pub static MACHINES_LIST: Operation = op(
     &[
         OFFSET,
         LIMIT,
-        query(
-            "user_id",
-            INT,
-            "Filter by the assigned team member's user ID.",
-        ),
-        query(
-            "team_group_id",
-            INT,
-            "Filter by the assigned team group ID.",
-        ),
+        query("user_id", INT, "Filter by the assigned team member's user ID."),
+        query("team_group_id", INT, "Filter by the assigned team group ID."),
         query("name", STR, "Filter by machine name."),
         query("email", Ty::Email, "Filter by the assigned member's email."),
         query("is_online", BOOL, "Filter by online status."),
         query("is_guest_access", BOOL, "Filter by guest access status."),
-        query(
-            "assignment",
-            ASSIGNMENT,
-            "Filter by assignment: group, unassigned, member or reservation.",
-        ),
+        query("assignment", ASSIGNMENT, "Filter by assignment: group, unassigned, member or reservation."),
     ],
     ResultKind::Page(Model::Machine),
     "View Team Computers",
@@ -893,16 +747,8 @@ pub static MACHINES_UPDATE: Operation = op(
     &[
         MACHINE_ID,
         body("name", STR, "Name of machine."),
-        body(
-            "is_guest_access",
-            BOOL,
-            "Enable or disable guest access for the machine.",
-        ),
-        body(
-            "team_app_rule_id",
-            ID_STR,
-            "App rule ID to assign to the machine.",
-        ),
+        body("is_guest_access", BOOL, "Enable or disable guest access for the machine."),
+        body("team_app_rule_id", ID_STR, "App rule ID to assign to the machine."),
     ],
     ResultKind::Data(Model::Machine),
     "Manage Team Computers",
@@ -936,10 +782,7 @@ pub static MACHINES_GET: Operation = op(
 /// 24. Assign a machine to a member, a group or an email (deprecated).
 pub static MACHINES_CREATE_ASSIGNMENT: Operation = Operation {
     deprecated: true,
-    rules: &[
-        Rule::AtLeastOne(&["user_id", "team_group_id", "email"]),
-        Rule::NotTogether(&["user_id", "email"], &["team_group_id"]),
-    ],
+    rules: &[Rule::AtLeastOne(&["user_id", "team_group_id", "email"]), Rule::NotTogether(&["user_id", "email"], &["team_group_id"])],
     ..op(
         "machines",
         "create_assignment",
@@ -949,11 +792,7 @@ pub static MACHINES_CREATE_ASSIGNMENT: Operation = Operation {
             MACHINE_ID,
             body("user_id", ID, "User ID of team member."),
             body("team_group_id", ID, "ID of team group."),
-            body(
-                "email",
-                Ty::Email,
-                "Email of team member; someone not yet in the team gets a reservation.",
-            ),
+            body("email", Ty::Email, "Email of team member; someone not yet in the team gets a reservation."),
         ],
         ResultKind::Data(Model::Machine),
         "Manage Team Computers",
@@ -975,10 +814,7 @@ pub static MACHINES_REMOVE_ASSIGNMENT: Operation = op(
 
 /// 26. Set a machine's assignment.
 pub static MACHINES_SET_ASSIGNMENT: Operation = Operation {
-    rules: &[
-        Rule::AtLeastOne(&["user_id", "team_group_ids", "email"]),
-        Rule::NotTogether(&["user_id", "email"], &["team_group_ids"]),
-    ],
+    rules: &[Rule::AtLeastOne(&["user_id", "team_group_ids", "email"]), Rule::NotTogether(&["user_id", "email"], &["team_group_ids"])],
     ..op(
         "machines",
         "set_assignment",
@@ -1059,11 +895,7 @@ pub static MEMBERS_LIST: Operation = op(
     &[
         query("group_id", INT, "Search members by group ID."),
         query("email", STR, "Search members by email."),
-        query(
-            "is_admin",
-            BOOL,
-            "Search admin members (default is unscoped).",
-        ),
+        query("is_admin", BOOL, "Search admin members (default is unscoped)."),
         OFFSET,
         LIMIT,
     ],
@@ -1140,11 +972,7 @@ pub static INVITES_UPDATE: Operation = Operation {
         &[
             body_req("emails", EMAILS, "Emails of the invites to update."),
             body("group_id", ID, "Group the invited users join."),
-            body(
-                "team_app_rule_id",
-                ID_STR,
-                "App rule assigned to the invited users (needs Manage App Rule Assignments too).",
-            ),
+            body("team_app_rule_id", ID_STR, "App rule assigned to the invited users (needs Manage App Rule Assignments too)."),
         ],
         ResultKind::Page(Model::MemberInvite),
         "Manage Team Invites",
@@ -1158,11 +986,7 @@ pub static INVITES_CANCEL: Operation = op(
     "cancel",
     Post,
     "/v1/teams/{team_id}/cancel-member-invites",
-    &[body_req(
-        "emails",
-        EMAILS,
-        "Emails of the invites to cancel.",
-    )],
+    &[body_req("emails", EMAILS, "Emails of the invites to cancel.")],
     ResultKind::Empty,
     "Delete Team Invites",
     "Cancel team member invites for the given emails.",
@@ -1204,20 +1028,8 @@ pub static INVITES_RESEND: Operation = Operation {
 // ---------------------------------------------------------------------------
 
 const TEAM_FIELDS_OPTIONAL: [Param; 3] = [
-    param(
-        "name",
-        ID_STR,
-        Location::TeamBody,
-        false,
-        "Name of the team.",
-    ),
-    param(
-        "quota",
-        Ty::IntAsString { min: 0 },
-        Location::TeamBody,
-        false,
-        "The team's maximum quota in bytes (sent as a string).",
-    ),
+    param("name", ID_STR, Location::TeamBody, false, "Name of the team."),
+    param("quota", Ty::IntAsString { min: 0 }, Location::TeamBody, false, "The team's maximum quota in bytes (sent as a string)."),
     param(
         "quota_mail_sent",
         Ty::BoolAsString,
@@ -1228,15 +1040,8 @@ const TEAM_FIELDS_OPTIONAL: [Param; 3] = [
 ];
 
 /// A1. All teams.
-pub static ADMIN_TEAMS_LIST: Operation = admin(
-    "teams",
-    "list",
-    Get,
-    "/api/v1/teams",
-    &[],
-    ResultKind::List(Model::Team),
-    "Display a list of all teams.",
-);
+pub static ADMIN_TEAMS_LIST: Operation =
+    admin("teams", "list", Get, "/api/v1/teams", &[], ResultKind::List(Model::Team), "Display a list of all teams.");
 
 /// A2. Teams owned by the current user.
 pub static ADMIN_TEAMS_LIST_OWNED: Operation = admin(
@@ -1250,15 +1055,8 @@ pub static ADMIN_TEAMS_LIST_OWNED: Operation = admin(
 );
 
 /// A3. One team.
-pub static ADMIN_TEAMS_GET: Operation = admin(
-    "teams",
-    "get",
-    Get,
-    "/api/v1/teams/{id}",
-    &[ADMIN_TEAM_ID],
-    ResultKind::Object(Model::Team),
-    "Display a team.",
-);
+pub static ADMIN_TEAMS_GET: Operation =
+    admin("teams", "get", Get, "/api/v1/teams/{id}", &[ADMIN_TEAM_ID], ResultKind::Object(Model::Team), "Display a team.");
 
 /// A4. Create a team.
 pub static ADMIN_TEAMS_CREATE: Operation = admin(
@@ -1266,17 +1064,7 @@ pub static ADMIN_TEAMS_CREATE: Operation = admin(
     "create",
     Post,
     "/api/v1/teams",
-    &[
-        param(
-            "name",
-            ID_STR,
-            Location::TeamBody,
-            true,
-            "Name of the team.",
-        ),
-        TEAM_FIELDS_OPTIONAL[1],
-        TEAM_FIELDS_OPTIONAL[2],
-    ],
+    &[param("name", ID_STR, Location::TeamBody, true, "Name of the team."), TEAM_FIELDS_OPTIONAL[1], TEAM_FIELDS_OPTIONAL[2]],
     ResultKind::Object(Model::Team),
     "Create a new team (admin privileges).",
 );
@@ -1287,26 +1075,14 @@ pub static ADMIN_TEAMS_UPDATE: Operation = admin(
     "update",
     Put,
     "/api/v1/teams/{id}",
-    &[
-        ADMIN_TEAM_ID,
-        TEAM_FIELDS_OPTIONAL[0],
-        TEAM_FIELDS_OPTIONAL[1],
-        TEAM_FIELDS_OPTIONAL[2],
-    ],
+    &[ADMIN_TEAM_ID, TEAM_FIELDS_OPTIONAL[0], TEAM_FIELDS_OPTIONAL[1], TEAM_FIELDS_OPTIONAL[2]],
     ResultKind::Object(Model::Team),
     "Update a team (admin privileges).",
 );
 
 /// A6. Delete a team.
-pub static ADMIN_TEAMS_DELETE: Operation = admin(
-    "teams",
-    "delete",
-    Delete,
-    "/api/v1/teams/{id}",
-    &[ADMIN_TEAM_ID],
-    ResultKind::Empty,
-    "Delete a team (admin privileges).",
-);
+pub static ADMIN_TEAMS_DELETE: Operation =
+    admin("teams", "delete", Delete, "/api/v1/teams/{id}", &[ADMIN_TEAM_ID], ResultKind::Empty, "Delete a team (admin privileges).");
 
 /// A7. Add a user to a team.
 pub static ADMIN_TEAMS_ADD_USER: Operation = admin(
@@ -1428,8 +1204,5 @@ pub static OPERATIONS: &[&Operation] = &[
 
 /// The operation of `api` called `resource.name`, if there is one.
 pub fn find_operation(api: Api, resource: &str, name: &str) -> Option<&'static Operation> {
-    OPERATIONS
-        .iter()
-        .copied()
-        .find(|op| op.api == api && op.resource == resource && op.name == name)
+    OPERATIONS.iter().copied().find(|op| op.api == api && op.resource == resource && op.name == name)
 }

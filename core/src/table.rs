@@ -21,12 +21,7 @@ fn ty_json(ty: &Ty) -> Value {
         Ty::Enum { rust_name, values } => {
             json!({"type": "enum", "name": rust_name, "values": values})
         }
-        Ty::List {
-            item,
-            min_items,
-            max_items,
-            unique,
-        } => {
+        Ty::List { item, min_items, max_items, unique } => {
             json!({"type": "list", "item": ty_json(item), "min_items": min_items, "max_items": max_items, "unique": unique})
         }
     }

@@ -19,15 +19,8 @@ pub fn check(op: &Operation, args: &mut Map<String, Value>, now: OffsetDateTime)
     args.retain(|_, v| !v.is_null());
     if let Some(unknown) = args.keys().find(|k| op.param(k).is_none()) {
         let known: Vec<&str> = op.params.iter().map(|p| p.name).collect();
-        let expected = if known.is_empty() {
-            "it takes no parameters".to_owned()
-        } else {
-            format!("expected one of {}", known.join(", "))
-        };
-        return Err(Error::validation(
-            unknown.clone(),
-            format!("unknown parameter of {} ({expected})", op.qualified_name()),
-        ));
+        let expected = if known.is_empty() { "it takes no parameters".to_owned() } else { format!("expected one of {}", known.join(", ")) };
+        return Err(Error::validation(unknown.clone(), format!("unknown parameter of {} ({expected})", op.qualified_name())));
     }
     for p in op.params {
         match args.get_mut(p.name) {
@@ -66,16 +59,9 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             let n = as_int(v).ok_or_else(|| type_error(field, "an integer", v))?;
             *v = Value::from(n);
             match (min, max) {
-                (Some(a), Some(b)) if n < *a || n > *b => Err(Error::validation(
-                    field,
-                    format!("must be between {a} and {b}, got {n}"),
-                )),
-                (Some(a), _) if n < *a => {
-                    Err(Error::validation(field, format!("must be >= {a}, got {n}")))
-                }
-                (_, Some(b)) if n > *b => {
-                    Err(Error::validation(field, format!("must be <= {b}, got {n}")))
-                }
+                (Some(a), Some(b)) if n < *a || n > *b => Err(Error::validation(field, format!("must be between {a} and {b}, got {n}"))),
+                (Some(a), _) if n < *a => Err(Error::validation(field, format!("must be >= {a}, got {n}"))),
+                (_, Some(b)) if n > *b => Err(Error::validation(field, format!("must be <= {b}, got {n}"))),
                 _ => Ok(()),
             }
         }
@@ -83,10 +69,7 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             let n = as_int(v).ok_or_else(|| type_error(field, "an integer number of bytes", v))?;
             *v = Value::from(n);
             if n < *min {
-                return Err(Error::validation(
-                    field,
-                    format!("must be >= {min}, got {n}"),
-                ));
+                return Err(Error::validation(field, format!("must be >= {min}, got {n}")));
             }
             Ok(())
         }
@@ -94,19 +77,12 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             let s = v.as_str().ok_or_else(|| type_error(field, "a string", v))?;
             let len = s.chars().count();
             match (min_len, max_len) {
-                (Some(a), Some(b)) if len < *a || len > *b => Err(Error::validation(
-                    field,
-                    format!("must be {a}..{b} characters long, got {len}"),
-                )),
+                (Some(a), Some(b)) if len < *a || len > *b => {
+                    Err(Error::validation(field, format!("must be {a}..{b} characters long, got {len}")))
+                }
                 (Some(1), _) if len == 0 => Err(Error::validation(field, "must not be empty")),
-                (Some(a), _) if len < *a => Err(Error::validation(
-                    field,
-                    format!("must be at least {a} characters long, got {len}"),
-                )),
-                (_, Some(b)) if len > *b => Err(Error::validation(
-                    field,
-                    format!("must be at most {b} characters long, got {len}"),
-                )),
+                (Some(a), _) if len < *a => Err(Error::validation(field, format!("must be at least {a} characters long, got {len}"))),
+                (_, Some(b)) if len > *b => Err(Error::validation(field, format!("must be at most {b} characters long, got {len}"))),
                 _ => Ok(()),
             }
         }
@@ -118,71 +94,38 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             }
         }
         Ty::Email => {
-            let s = v
-                .as_str()
-                .ok_or_else(|| type_error(field, "an email address", v))?;
+            let s = v.as_str().ok_or_else(|| type_error(field, "an email address", v))?;
             if is_email(s) {
                 Ok(())
             } else {
-                Err(Error::validation(
-                    field,
-                    format!("must be a valid email address, got {s:?}"),
-                ))
+                Err(Error::validation(field, format!("must be a valid email address, got {s:?}")))
             }
         }
         Ty::DateTime => {
-            let s = v
-                .as_str()
-                .ok_or_else(|| type_error(field, "an RFC 3339 date-time string", v))?;
-            parse_time(s).map(|_| ()).ok_or_else(|| {
-                Error::validation(
-                    field,
-                    format!(
-                        "must be an RFC 3339 date-time such as 2026-01-31T09:00:00Z, got {s:?}"
-                    ),
-                )
-            })
+            let s = v.as_str().ok_or_else(|| type_error(field, "an RFC 3339 date-time string", v))?;
+            parse_time(s)
+                .map(|_| ())
+                .ok_or_else(|| Error::validation(field, format!("must be an RFC 3339 date-time such as 2026-01-31T09:00:00Z, got {s:?}")))
         }
         Ty::Ksuid => {
-            let s = v
-                .as_str()
-                .ok_or_else(|| type_error(field, "a KSUID string", v))?;
+            let s = v.as_str().ok_or_else(|| type_error(field, "a KSUID string", v))?;
             if s.len() != 27 {
-                return Err(Error::validation(
-                    field,
-                    format!(
-                        "must be a KSUID of exactly 27 characters, got {}",
-                        s.chars().count()
-                    ),
-                ));
+                return Err(Error::validation(field, format!("must be a KSUID of exactly 27 characters, got {}", s.chars().count())));
             }
             if !s.bytes().all(|b| b.is_ascii_alphanumeric()) || s > MAX_KSUID {
-                return Err(Error::validation(
-                    field,
-                    format!("must be a valid KSUID (27 base62 characters), got {s:?}"),
-                ));
+                return Err(Error::validation(field, format!("must be a valid KSUID (27 base62 characters), got {s:?}")));
             }
             Ok(())
         }
         Ty::Enum { values, .. } => {
-            let s = v
-                .as_str()
-                .ok_or_else(|| type_error(field, &format!("one of {}", values.join(", ")), v))?;
+            let s = v.as_str().ok_or_else(|| type_error(field, &format!("one of {}", values.join(", ")), v))?;
             if values.contains(&s) {
                 Ok(())
             } else {
-                Err(Error::validation(
-                    field,
-                    format!("must be one of {}, got {s:?}", values.join(", ")),
-                ))
+                Err(Error::validation(field, format!("must be one of {}, got {s:?}", values.join(", "))))
             }
         }
-        Ty::List {
-            item,
-            min_items,
-            max_items,
-            unique,
-        } => {
+        Ty::List { item, min_items, max_items, unique } => {
             if !v.is_array() {
                 return Err(type_error(field, "a list", v));
             }
@@ -191,19 +134,12 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             if n < *min_items {
                 return Err(Error::validation(
                     field,
-                    if *min_items == 1 {
-                        "must not be empty".to_owned()
-                    } else {
-                        format!("must have at least {min_items} items, got {n}")
-                    },
+                    if *min_items == 1 { "must not be empty".to_owned() } else { format!("must have at least {min_items} items, got {n}") },
                 ));
             }
             if let Some(max) = max_items {
                 if n > *max {
-                    return Err(Error::validation(
-                        field,
-                        format!("must have at most {max} items, got {n}"),
-                    ));
+                    return Err(Error::validation(field, format!("must have at most {max} items, got {n}")));
                 }
             }
             for (i, it) in items.iter_mut().enumerate() {
@@ -212,13 +148,7 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             if *unique {
                 for i in 1..n {
                     if let Some(j) = items[..i].iter().position(|x| x == &items[i]) {
-                        return Err(Error::validation(
-                            field,
-                            format!(
-                                "items must be unique: item {i} repeats item {j} ({})",
-                                items[i]
-                            ),
-                        ));
+                        return Err(Error::validation(field, format!("items must be unique: item {i} repeats item {j} ({})", items[i])));
                     }
                 }
             }
@@ -229,11 +159,7 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
 
 fn as_int(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        }),
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
         _ => None,
     }
 }
@@ -258,10 +184,7 @@ pub fn is_email(s: &str) -> bool {
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return false;
     }
-    if !local
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
-    {
+    if !local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)) {
         return false;
     }
     let labels: Vec<&str> = domain.split('.').collect();
@@ -287,26 +210,20 @@ fn check_rule(rule: &Rule, args: &Map<String, Value>, now: OffsetDateTime) -> Re
     match rule {
         Rule::Exclusive(a, b) => {
             if given(args, a) && given(args, b) {
-                return Err(Error::validation(
-                    *b,
-                    format!("may not be given together with {a}"),
-                ));
+                return Err(Error::validation(*b, format!("may not be given together with {a}")));
             }
         }
         Rule::AtLeastOne(names) => {
             if !names.iter().any(|n| given(args, n)) {
-                return Err(Error::validation(
-                    names.join(" / "),
-                    format!("at least one of {} is required", names.join(", ")),
-                ));
+                return Err(Error::validation(names.join(" / "), format!("at least one of {} is required", names.join(", "))));
             }
         }
         Rule::NotTogether(first, second) => {
-            if let (Some(a), Some(b)) = (
-                first.iter().find(|n| given(args, n)),
-                second.iter().find(|n| given(args, n)),
-            ) {
-                return Err(Error::validation(*b, format!("may not be given together with {a}: assign to a member or to a group, never both")));
+            if let (Some(a), Some(b)) = (first.iter().find(|n| given(args, n)), second.iter().find(|n| given(args, n))) {
+                return Err(Error::validation(
+                    *b,
+                    format!("may not be given together with {a}: assign to a member or to a group, never both"),
+                ));
             }
         }
         Rule::InFuture(name) => {
@@ -317,35 +234,19 @@ fn check_rule(rule: &Rule, args: &Map<String, Value>, now: OffsetDateTime) -> Re
             }
         }
         Rule::After { later, earlier } => {
-            let l = args
-                .get(*later)
-                .and_then(Value::as_str)
-                .and_then(parse_time);
-            let e = args
-                .get(*earlier)
-                .and_then(Value::as_str)
-                .and_then(parse_time);
+            let l = args.get(*later).and_then(Value::as_str).and_then(parse_time);
+            let e = args.get(*earlier).and_then(Value::as_str).and_then(parse_time);
             if let (Some(l), Some(e)) = (l, e) {
                 if l <= e {
-                    return Err(Error::validation(
-                        *later,
-                        format!("must be after {earlier}"),
-                    ));
+                    return Err(Error::validation(*later, format!("must be after {earlier}")));
                 }
             }
         }
         Rule::ShowFlagsNeedConnections => {
             if args.get("allow_connections_within_group") == Some(&Value::Bool(false)) {
-                for flag in [
-                    "show_group_assigned_managed_hosts",
-                    "show_user_assigned_managed_hosts",
-                    "show_personal_hosts",
-                ] {
+                for flag in ["show_group_assigned_managed_hosts", "show_user_assigned_managed_hosts", "show_personal_hosts"] {
                     if args.get(flag) == Some(&Value::Bool(true)) {
-                        return Err(Error::validation(
-                            flag,
-                            "may not be true unless allow_connections_within_group is true",
-                        ));
+                        return Err(Error::validation(flag, "may not be true unless allow_connections_within_group is true"));
                     }
                 }
             }
@@ -365,11 +266,7 @@ pub struct Encoded {
     pub body: Option<Vec<u8>>,
 }
 
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Encodes checked `args` into path, query and body.
 pub fn encode(op: &Operation, team_id: &str, args: &Map<String, Value>) -> Encoded {
@@ -377,18 +274,12 @@ pub fn encode(op: &Operation, team_id: &str, args: &Map<String, Value>) -> Encod
     let mut rest = op.path;
     while let Some(start) = rest.find('{') {
         path.push_str(&rest[..start]);
-        let end = rest[start..]
-            .find('}')
-            .map(|e| start + e)
-            .unwrap_or(rest.len() - 1);
+        let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
         let name = &rest[start + 1..end];
         if name == "team_id" && op.api == crate::spec::Api::Teams {
             path.extend(percent_encoding::utf8_percent_encode(team_id, PATH_SEGMENT));
         } else if let Some(v) = args.get(name) {
-            path.extend(percent_encoding::utf8_percent_encode(
-                &scalar_text(v),
-                PATH_SEGMENT,
-            ));
+            path.extend(percent_encoding::utf8_percent_encode(&scalar_text(v), PATH_SEGMENT));
         }
         rest = &rest[end + 1..];
     }
@@ -411,16 +302,10 @@ pub fn encode(op: &Operation, team_id: &str, args: &Map<String, Value>) -> Encod
                             if i > 0 {
                                 query.push(',');
                             }
-                            query.extend(percent_encoding::utf8_percent_encode(
-                                &scalar_text(item),
-                                PATH_SEGMENT,
-                            ));
+                            query.extend(percent_encoding::utf8_percent_encode(&scalar_text(item), PATH_SEGMENT));
                         }
                     }
-                    other => query.extend(percent_encoding::utf8_percent_encode(
-                        &scalar_text(other),
-                        PATH_SEGMENT,
-                    )),
+                    other => query.extend(percent_encoding::utf8_percent_encode(&scalar_text(other), PATH_SEGMENT)),
                 }
             }
             Location::Body => {
@@ -435,20 +320,11 @@ pub fn encode(op: &Operation, team_id: &str, args: &Map<String, Value>) -> Encod
             }
         }
     }
-    if !team.is_empty()
-        || op
-            .params
-            .iter()
-            .any(|p| p.location == Location::TeamBody && p.required)
-    {
+    if !team.is_empty() || op.params.iter().any(|p| p.location == Location::TeamBody && p.required) {
         body.insert("team".to_owned(), Value::Object(team));
     }
-    let has_body = op
-        .params
-        .iter()
-        .any(|p| matches!(p.location, Location::Body | Location::TeamBody));
-    let body = has_body
-        .then(|| serde_json::to_vec(&Value::Object(body)).expect("a JSON map always serializes"));
+    let has_body = op.params.iter().any(|p| matches!(p.location, Location::Body | Location::TeamBody));
+    let body = has_body.then(|| serde_json::to_vec(&Value::Object(body)).expect("a JSON map always serializes"));
     Encoded { path, query, body }
 }
 
@@ -467,17 +343,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        for ok in [
-            "a@b.co",
-            "first.last+tag@sub.example.com",
-            "x_y@ex-ample.org",
-        ] {
+        for ok in ["a@b.co", "first.last+tag@sub.example.com", "x_y@ex-ample.org"] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in [
-            "", "a", "a@", "@b.co", "a@b", "a b@c.de", "a@@b.co", "a@b..co", ".a@b.co", "a@-b.co",
-            "a@b.co.",
-        ] {
+        for bad in ["", "a", "a@", "@b.co", "a@b", "a b@c.de", "a@@b.co", "a@b..co", ".a@b.co", "a@-b.co", "a@b.co."] {
             assert!(!is_email(bad), "{bad}");
         }
     }
