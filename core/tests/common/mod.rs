@@ -1,0 +1,138 @@
+//! Shared test support: the in-process mock, clients pointed at it, and the
+//! mock's control routes (`/_mock/...`) to inject faults and read what the
+//! server saw.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use parsec_teams::{AdminClient, AdminClientOptions, Client, ClientOptions};
+use parsec_teams_mock::{MockConfig, MockServer};
+use serde_json::{json, Value};
+
+pub struct Env {
+    pub mock: MockServer,
+    pub client: Client,
+    http: reqwest::Client,
+}
+
+impl Env {
+    pub async fn start() -> Env {
+        Env::with_config(MockConfig::default()).await
+    }
+
+    pub async fn with_config(config: MockConfig) -> Env {
+        let mock = MockServer::start(config).await.expect("mock starts");
+        let client = Client::new(options(&mock)).expect("client");
+        Env { mock, client, http: reqwest::Client::new() }
+    }
+
+    pub fn client_with(&self, opts: ClientOptions) -> Client {
+        Client::new(opts).expect("client")
+    }
+
+    pub fn options(&self) -> ClientOptions {
+        options(&self.mock)
+    }
+
+    pub fn admin(&self) -> AdminClient {
+        AdminClient::new(AdminClientOptions::new().base_url(self.mock.base_url()).token(self.mock.admin_token()).max_retries(0))
+            .expect("admin client")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.mock.base_url(), path)
+    }
+
+    /// Every request the server received since the last reset.
+    pub async fn requests(&self) -> Vec<Value> {
+        let v = self.get_json("/_mock/requests").await;
+        v.as_array().cloned().expect("request log is a list")
+    }
+
+    pub async fn clear_requests(&self) {
+        self.http.delete(self.url("/_mock/requests")).send().await.unwrap().error_for_status().unwrap();
+    }
+
+    pub async fn state(&self) -> Value {
+        self.get_json("/_mock/state").await
+    }
+
+    async fn get_json(&self, path: &str) -> Value {
+        let bytes = self.http.get(self.url(path)).send().await.unwrap().bytes().await.unwrap();
+        serde_json::from_slice(&bytes).expect("control route answers JSON")
+    }
+
+    async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(body).unwrap())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn fault(&self, fault: Value) {
+        self.post_json("/_mock/faults", &fault).await.error_for_status().unwrap();
+    }
+
+    pub async fn advance_clock(&self, seconds: i64) {
+        self.post_json("/_mock/clock", &json!({"advance_seconds": seconds})).await.error_for_status().unwrap();
+    }
+
+    pub async fn join(&self, email: &str) -> Value {
+        let r = self.post_json("/_mock/join", &json!({"email": email})).await;
+        assert!(r.status().is_success(), "join {email}: {}", r.status());
+        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+    }
+
+    /// A raw HTTP call that bypasses every client-side check: how the tests
+    /// prove the mock enforces each rule on its own.
+    pub async fn raw(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let path = path.replace("{team}", self.mock.team_id());
+        let mut rb = self.http.request(method.parse().unwrap(), self.url(&path)).bearer_auth(self.mock.api_key());
+        if let Some(b) = body {
+            rb = rb.header("content-type", "application/json").body(serde_json::to_vec(&b).unwrap());
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        assert!(r.headers().contains_key("x-request-id"), "every answer carries x-request-id");
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Sends exactly these bytes with `token` (the API key when None): no client-side checks at all.
+    pub async fn raw_bytes(&self, method: &str, path_and_query: &str, body: Option<Vec<u8>>, token: Option<&str>) -> (u16, Value) {
+        let mut rb = self.http.request(method.parse().unwrap(), self.url(path_and_query)).bearer_auth(token.unwrap_or(self.mock.api_key()));
+        if let Some(b) = body {
+            rb = rb.header("content-type", "application/json").body(b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// The requests the server saw for `method` on paths containing `needle`.
+    pub async fn seen(&self, method: &str, needle: &str) -> Vec<Value> {
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| r["method"] == method && r["path"].as_str().is_some_and(|p| p.contains(needle)))
+            .collect()
+    }
+}
+
+pub fn options(mock: &MockServer) -> ClientOptions {
+    ClientOptions::new().api_key(mock.api_key()).base_url(mock.base_url()).timeout(Duration::from_secs(5))
+}
+
+/// The time `hours` from now.
+pub fn in_hours(hours: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + time::Duration::hours(hours)
+}
+
+/// The same as an RFC 3339 string.
+pub fn in_hours_str(hours: i64) -> String {
+    in_hours(hours).format(&time::format_description::well_known::Rfc3339).unwrap()
+}
