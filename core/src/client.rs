@@ -227,6 +227,8 @@ pub(crate) struct Transport {
     api: Api,
     base_url: String,
     team_id: String,
+    /// `team_id` percent-encoded once, as it goes into every path.
+    team_segment: String,
     max_retry_wait: Duration,
     pacer: Pacer,
 }
@@ -332,6 +334,7 @@ impl Client {
                     http,
                     api: Api::Teams,
                     base_url,
+                    team_segment: validate::path_segment(&team_id),
                     team_id,
                     max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
                     pacer: Pacer::new(options.quota),
@@ -406,6 +409,7 @@ impl AdminClient {
                     api: Api::Admin,
                     base_url,
                     team_id: String::new(),
+                    team_segment: String::new(),
                     max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
                     pacer: Pacer::new(QuotaConfig { enabled: false, ..QuotaConfig::default() }),
                 }),
@@ -477,10 +481,17 @@ pub fn to_args<P: Serialize>(params: &P) -> Map<String, Value> {
 /// One prepared request, reused across retries.
 struct Prepared {
     method: HttpMethod,
-    path: String,
     url: String,
+    /// Where the path lies in `url` (for logs and errors).
+    path: std::ops::Range<usize>,
     body: Option<Bytes>,
     quota: Option<&'static str>,
+}
+
+impl Prepared {
+    fn path_str(&self) -> &str {
+        &self.url[self.path.clone()]
+    }
 }
 
 impl Caller {
@@ -498,16 +509,21 @@ impl Caller {
         if op.api != self.transport.api {
             return Err(Error::validation("operation", format!("{} belongs to the other API's client", op.qualified_name())));
         }
-        validate::check(op, &mut args, OffsetDateTime::now_utc())?;
-        Ok(validate::encode(op, &self.transport.team_id, &args))
+        validate::check(op, &mut args)?;
+        Ok(validate::encode(op, &self.transport.team_segment, &args))
     }
 
     /// Calls `op` with JSON `args` and returns the undecoded response. The
     /// arguments are checked before anything is sent.
     pub async fn call(&self, op: &Operation, args: Map<String, Value>) -> Result<RawResponse> {
         let enc = self.prepare(op, args)?;
-        let url = format!("{}{}{}", self.transport.base_url, enc.path, enc.query);
-        self.send(Prepared { method: op.method, path: enc.path, url, body: enc.body.map(Bytes::from), quota: op.quota }).await
+        let base = &self.transport.base_url;
+        let mut url = String::with_capacity(base.len() + enc.path.len() + enc.query.len());
+        url.push_str(base);
+        url.push_str(&enc.path);
+        let path = base.len()..url.len();
+        url.push_str(&enc.query);
+        self.send(Prepared { method: op.method, url, path, body: enc.body.map(Bytes::from), quota: op.quota }).await
     }
 
     /// Calls `op` and decodes its result as `T` (the inner object of a
@@ -524,14 +540,14 @@ impl Caller {
     }
 
     async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
-        let mut p = String::with_capacity(path.len());
+        let mut url = self.transport.base_url.clone();
         if !path.starts_with('/') {
-            p.push('/');
+            url.push('/');
         }
-        p.push_str(&path.replace("{team_id}", &self.transport.team_id));
-        let mut url = format!("{}{}", self.transport.base_url, p);
+        url.push_str(&path.replace("{team_id}", &self.transport.team_segment));
+        let p = self.transport.base_url.len()..url.find('?').unwrap_or(url.len());
         for (i, (k, v)) in query.iter().enumerate() {
-            url.push(if i == 0 && !p.contains('?') { '?' } else { '&' });
+            url.push(if i == 0 && p.end == url.len() { '?' } else { '&' });
             url.extend(percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC));
             url.push('=');
             url.extend(percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC));
@@ -576,7 +592,7 @@ impl Caller {
             let (err, wait) = match outcome {
                 Ok((status, headers, body)) => {
                     let request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-                    tracing::debug!(target: "parsec_teams", method = req.method.as_str(), path = %req.path, status, attempt, elapsed_ms, request_id = request_id.as_deref().unwrap_or(""), "response");
+                    tracing::debug!(target: "parsec_teams", method = req.method.as_str(), path = req.path_str(), status, attempt, elapsed_ms, request_id = request_id.as_deref().unwrap_or(""), "response");
                     if (200..300).contains(&status) {
                         return Ok(Response { status, headers, request_id, retries_taken: attempt, data: body });
                     }
@@ -617,7 +633,7 @@ impl Caller {
                     // The server surely did not act when the connection was never made.
                     err.inner.retryable = connect || idempotent;
                     err.inner.may_have_been_applied = !connect && req.method != HttpMethod::Get;
-                    tracing::debug!(target: "parsec_teams", method = req.method.as_str(), path = %req.path, attempt, elapsed_ms, error = %err.message(), "request failed");
+                    tracing::debug!(target: "parsec_teams", method = req.method.as_str(), path = req.path_str(), attempt, elapsed_ms, error = %err.message(), "request failed");
                     if !err.inner.retryable {
                         return Err(self.annotate(err, &req, attempt));
                     }
@@ -628,7 +644,7 @@ impl Caller {
                 return Err(self.annotate(err, &req, attempt));
             }
             let wait = wait.unwrap_or_else(|| backoff(attempt));
-            tracing::info!(target: "parsec_teams", method = req.method.as_str(), path = %req.path, attempt, wait_ms = wait.as_millis() as u64, error = %err.message(), "retrying");
+            tracing::info!(target: "parsec_teams", method = req.method.as_str(), path = req.path_str(), attempt, wait_ms = wait.as_millis() as u64, error = %err.message(), "retrying");
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
@@ -637,7 +653,7 @@ impl Caller {
     fn annotate(&self, mut err: Error, req: &Prepared, attempt: u32) -> Error {
         err.inner.retries_taken = attempt;
         err.inner.method = Some(req.method.as_str());
-        err.inner.path = Some(req.path.clone());
+        err.inner.path = Some(req.path_str().to_owned());
         err
     }
 }

@@ -15,7 +15,7 @@ const MAX_KSUID: &str = "aWgEPTl1tmebfsQzFP4bxwgy80V";
 /// as leaving a parameter out), defaults are filled in, unknown names, missing
 /// required parameters, types, ranges, lengths, formats and the cross-field
 /// rules are checked. The first problem found is returned, naming the field.
-pub fn check(op: &Operation, args: &mut Map<String, Value>, now: OffsetDateTime) -> Result<()> {
+pub fn check(op: &Operation, args: &mut Map<String, Value>) -> Result<()> {
     args.retain(|_, v| !v.is_null());
     if let Some(unknown) = args.keys().find(|k| op.param(k).is_none()) {
         let known: Vec<&str> = op.params.iter().map(|p| p.name).collect();
@@ -35,7 +35,7 @@ pub fn check(op: &Operation, args: &mut Map<String, Value>, now: OffsetDateTime)
         }
     }
     for rule in op.rules {
-        check_rule(rule, args, now)?;
+        check_rule(rule, args)?;
     }
     Ok(())
 }
@@ -206,7 +206,7 @@ fn given(args: &Map<String, Value>, name: &str) -> bool {
     }
 }
 
-fn check_rule(rule: &Rule, args: &Map<String, Value>, now: OffsetDateTime) -> Result<()> {
+fn check_rule(rule: &Rule, args: &Map<String, Value>) -> Result<()> {
     match rule {
         Rule::Exclusive(a, b) => {
             if given(args, a) && given(args, b) {
@@ -228,7 +228,7 @@ fn check_rule(rule: &Rule, args: &Map<String, Value>, now: OffsetDateTime) -> Re
         }
         Rule::InFuture(name) => {
             if let Some(t) = args.get(*name).and_then(Value::as_str).and_then(parse_time) {
-                if t <= now {
+                if t <= OffsetDateTime::now_utc() {
                     return Err(Error::validation(*name, "must be in the future"));
                 }
             }
@@ -268,8 +268,10 @@ pub struct Encoded {
 
 const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-/// Encodes checked `args` into path, query and body.
-pub fn encode(op: &Operation, team_id: &str, args: &Map<String, Value>) -> Encoded {
+/// Encodes checked `args` into path, query and body. `team_segment` is the
+/// team id as it appears in the path (already percent-encoded; see
+/// [`path_segment`]).
+pub fn encode(op: &Operation, team_segment: &str, args: &Map<String, Value>) -> Encoded {
     let mut path = String::with_capacity(op.path.len() + 32);
     let mut rest = op.path;
     while let Some(start) = rest.find('{') {
@@ -277,9 +279,9 @@ pub fn encode(op: &Operation, team_id: &str, args: &Map<String, Value>) -> Encod
         let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len() - 1);
         let name = &rest[start + 1..end];
         if name == "team_id" && op.api == crate::spec::Api::Teams {
-            path.extend(percent_encoding::utf8_percent_encode(team_id, PATH_SEGMENT));
+            path.push_str(team_segment);
         } else if let Some(v) = args.get(name) {
-            path.extend(percent_encoding::utf8_percent_encode(&scalar_text(v), PATH_SEGMENT));
+            push_encoded(&mut path, v);
         }
         rest = &rest[end + 1..];
     }
@@ -302,10 +304,10 @@ pub fn encode(op: &Operation, team_id: &str, args: &Map<String, Value>) -> Encod
                             if i > 0 {
                                 query.push(',');
                             }
-                            query.extend(percent_encoding::utf8_percent_encode(&scalar_text(item), PATH_SEGMENT));
+                            push_encoded(&mut query, item);
                         }
                     }
-                    other => query.extend(percent_encoding::utf8_percent_encode(&scalar_text(other), PATH_SEGMENT)),
+                    other => push_encoded(&mut query, other),
                 }
             }
             Location::Body => {
@@ -326,6 +328,25 @@ pub fn encode(op: &Operation, team_id: &str, args: &Map<String, Value>) -> Encod
     let has_body = op.params.iter().any(|p| matches!(p.location, Location::Body | Location::TeamBody));
     let body = has_body.then(|| serde_json::to_vec(&Value::Object(body)).expect("a JSON map always serializes"));
     Encoded { path, query, body }
+}
+
+/// `text` percent-encoded for a path segment or a query value.
+pub fn path_segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
+}
+
+/// Appends a scalar's text, percent-encoded, without an intermediate string
+/// for the common cases (numbers, booleans, strings).
+fn push_encoded(out: &mut String, v: &Value) {
+    use std::fmt::Write as _;
+    match v {
+        Value::String(s) => out.extend(percent_encoding::utf8_percent_encode(s, PATH_SEGMENT)),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        other => out.extend(percent_encoding::utf8_percent_encode(&other.to_string(), PATH_SEGMENT)),
+    }
 }
 
 fn scalar_text(v: &Value) -> String {
