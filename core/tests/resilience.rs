@@ -273,3 +273,50 @@ async fn user_agent_names_the_package_and_language() {
     let ua = env.requests().await[1]["user_agent"].as_str().unwrap_or_default().to_owned();
     assert!(ua.starts_with(&format!("parsec-teams/{} (rust ", parsec_teams::VERSION)), "{ua}");
 }
+
+/// A minimal HTTP/1.1 server that answers every request on a connection with
+/// one member and keeps the connection open; it counts the connections made.
+async fn counting_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let accepted = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            accepted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                loop {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {
+                            let body = r#"{"data": {"user_id": 3}}"#;
+                            let head =
+                                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", body.len());
+                            if sock.write_all(format!("{head}{body}").as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn idle_pooled_connections_are_dropped_before_a_server_would_close_them() {
+    use std::sync::atomic::Ordering;
+    let (url, connections) = counting_server().await;
+    let client = Client::new(ClientOptions::new().api_key("tapi_t.k").base_url(url).pool_idle_timeout(Duration::from_millis(200))).unwrap();
+    client.members().get(3).await.unwrap();
+    client.members().get(3).await.unwrap();
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "a busy connection is reused");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    client.members().get(3).await.unwrap();
+    assert_eq!(connections.load(Ordering::SeqCst), 2, "an idle one is not: a fresh connection is made");
+}
