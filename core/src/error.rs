@@ -71,6 +71,25 @@ impl ErrorKind {
         }
     }
 
+    /// A stable, machine-readable code (the Node package's `error.code`).
+    pub const fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "validation_error",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Authentication => "authentication_error",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Unprocessable => "unprocessable_entity",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Server => "internal_server_error",
+            ErrorKind::Api => "api_status_error",
+            ErrorKind::Connection => "connection_error",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Decode => "response_decode_error",
+        }
+    }
+
     /// True for the kinds that carry an HTTP status.
     pub const fn is_http(self) -> bool {
         matches!(
