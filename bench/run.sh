@@ -24,7 +24,8 @@ case "$target" in
   *) target="$root/$target" ;;
 esac
 
-exec "$target/release/parsec-teams-bench" \
-  --mock "$target/release/parsec-teams-mock" \
+out="$target/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}release"
+exec "$out/parsec-teams-bench" \
+  --mock "$out/parsec-teams-mock" \
   --results "$here/RESULTS.md" \
   "$@"

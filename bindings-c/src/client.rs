@@ -1,0 +1,604 @@
+//! Clients, the generic call path every operation funnels into, the raw
+//! escape hatch, quota status and auto-paginating iterators.
+
+use std::collections::VecDeque;
+use std::ffi::{c_char, c_int};
+use std::time::Duration;
+
+use parsec_teams::pagination::Paginator;
+use parsec_teams::spec::{find_operation, Api, Operation};
+use parsec_teams::{AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error, HttpMethod, QuotaConfig, RawResponse, Result};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use crate::ffi::{
+    block_on, clear_out, guard, guard_status, init_logging, json_type, non_null, opt_string, parse_json, parse_params, req_str,
+    take_options, write_json, write_text,
+};
+use crate::status::{pt_error, pt_status};
+
+/// The version of the options structs this header describes; set by
+/// `pt_client_options_init` / `pt_admin_client_options_init`.
+pub const PT_OPTIONS_VERSION: u32 = 1;
+
+/// What the `User-Agent` says about the caller's language.
+const LANGUAGE: &str = "c";
+
+/// Options of `pt_client_new`. Initialise with `pt_client_options_init`, then
+/// set what you need. Strings are copied: they may be freed once
+/// `pt_client_new` returns.
+#[repr(C)]
+pub struct pt_client_options {
+    /// Must be `PT_OPTIONS_VERSION` (set by `pt_client_options_init`).
+    pub version: u32,
+    /// Bearer key `tapi_<team>.<secret>`; NULL: env `PARSEC_API_KEY`.
+    /// Never printed, logged or put in an error.
+    pub api_key: *const c_char,
+    /// The `{team_id}` path segment; NULL: env `PARSEC_TEAM_ID`, else the part
+    /// of the key between `tapi_` and `.`.
+    pub team_id: *const c_char,
+    /// NULL: env `PARSEC_BASE_URL`, else `https://api.parsec.app`. Plain
+    /// `http://` only for loopback hosts.
+    pub base_url: *const c_char,
+    /// Timeout of each attempt in milliseconds; <= 0: 30000.
+    pub timeout_ms: i64,
+    /// Retries of retryable failures; < 0: 2. 0 means never retry.
+    pub max_retries: c_int,
+    /// The longest `Retry-After` the client sleeps through, in milliseconds;
+    /// < 0: 60000. A longer one fails the call at once with `PT_ERR_RATE_LIMITED`.
+    pub max_retry_wait_ms: i64,
+    /// Requests per window of each paced quota; <= 0: 50.
+    pub quota_limit: c_int,
+    /// Length of the quota window in milliseconds; <= 0: 300000 (5 minutes).
+    pub quota_window_ms: i64,
+    /// Client-side quota pacing: < 0: default (on), 0: off, > 0: on.
+    pub quota_pacing: c_int,
+}
+
+/// Options of `pt_admin_client_new`. Initialise with
+/// `pt_admin_client_options_init`. Strings are copied.
+#[repr(C)]
+pub struct pt_admin_client_options {
+    /// Must be `PT_OPTIONS_VERSION` (set by `pt_admin_client_options_init`).
+    pub version: u32,
+    /// Base URL of the team-administration API; NULL: env
+    /// `PARSEC_ADMIN_BASE_URL` (then required).
+    pub base_url: *const c_char,
+    /// Sent as `Authorization: Bearer <token>`; NULL: env `PARSEC_ADMIN_TOKEN`.
+    pub token: *const c_char,
+    /// Timeout of each attempt in milliseconds; <= 0: 30000.
+    pub timeout_ms: i64,
+    /// Retries of retryable failures; < 0: 2.
+    pub max_retries: c_int,
+    /// The longest `Retry-After` slept through, in milliseconds; < 0: 60000.
+    pub max_retry_wait_ms: i64,
+}
+
+/// A client of the Parsec for Teams API. Opaque. Thread-safe: one client may
+/// be shared by any number of threads, each call blocking only its own thread;
+/// calls share one connection pool and one quota pacer. Free it with
+/// `pt_client_free` once no call is running.
+pub struct pt_client {
+    inner: Client,
+}
+
+/// A client of the team-administration API. Opaque; thread-safe like `pt_client`.
+pub struct pt_admin_client {
+    inner: AdminClient,
+}
+
+/// An auto-paginating walk over every item of a list operation. Opaque; use
+/// it from one thread at a time. It keeps its client alive.
+pub struct pt_iter {
+    pages: Paginator,
+    buffer: VecDeque<Box<RawValue>>,
+    done: bool,
+}
+
+fn ms(v: i64) -> Option<Duration> {
+    (v > 0).then(|| Duration::from_millis(v as u64))
+}
+
+fn check_version(version: u32) -> Result<()> {
+    if version == PT_OPTIONS_VERSION {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "options.version",
+            format!("must be PT_OPTIONS_VERSION ({PT_OPTIONS_VERSION}); initialise the options with pt_client_options_init / pt_admin_client_options_init (got {version})"),
+        ))
+    }
+}
+
+/// Fills `options` with the defaults: every string NULL (environment, then
+/// default), every number "default", `version = PT_OPTIONS_VERSION`. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn pt_client_options_init(options: *mut pt_client_options) {
+    if options.is_null() {
+        return;
+    }
+    // SAFETY: a non-NULL pointer points to a writable struct (header contract).
+    unsafe {
+        options.write(pt_client_options {
+            version: PT_OPTIONS_VERSION,
+            api_key: std::ptr::null(),
+            team_id: std::ptr::null(),
+            base_url: std::ptr::null(),
+            timeout_ms: -1,
+            max_retries: -1,
+            max_retry_wait_ms: -1,
+            quota_limit: -1,
+            quota_window_ms: -1,
+            quota_pacing: -1,
+        })
+    };
+}
+
+/// Fills `options` with the defaults (see `pt_client_options_init`). NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn pt_admin_client_options_init(options: *mut pt_admin_client_options) {
+    if options.is_null() {
+        return;
+    }
+    // SAFETY: as above.
+    unsafe {
+        options.write(pt_admin_client_options {
+            version: PT_OPTIONS_VERSION,
+            base_url: std::ptr::null(),
+            token: std::ptr::null(),
+            timeout_ms: -1,
+            max_retries: -1,
+            max_retry_wait_ms: -1,
+        })
+    };
+}
+
+unsafe fn client_options(o: *const pt_client_options) -> Result<ClientOptions> {
+    let mut opts = ClientOptions::new().language(LANGUAGE);
+    if o.is_null() {
+        return Ok(opts);
+    }
+    // SAFETY: a non-NULL options pointer points to a readable struct.
+    let o = unsafe { &*o };
+    check_version(o.version)?;
+    // SAFETY: string fields are NULL or NUL-terminated (header contract).
+    unsafe {
+        opts.api_key = opt_string(o.api_key, "api_key")?;
+        opts.team_id = opt_string(o.team_id, "team_id")?;
+        opts.base_url = opt_string(o.base_url, "base_url")?;
+    }
+    opts.timeout = ms(o.timeout_ms);
+    opts.max_retries = u32::try_from(o.max_retries).ok();
+    opts.max_retry_wait = (o.max_retry_wait_ms >= 0).then(|| Duration::from_millis(o.max_retry_wait_ms as u64));
+    let defaults = QuotaConfig::default();
+    opts.quota = QuotaConfig {
+        limit: u32::try_from(o.quota_limit).ok().filter(|l| *l > 0).unwrap_or(defaults.limit),
+        window: ms(o.quota_window_ms).unwrap_or(defaults.window),
+        enabled: if o.quota_pacing < 0 { defaults.enabled } else { o.quota_pacing > 0 },
+    };
+    Ok(opts)
+}
+
+unsafe fn admin_options(o: *const pt_admin_client_options) -> Result<AdminClientOptions> {
+    let mut opts = AdminClientOptions::new().language(LANGUAGE);
+    if o.is_null() {
+        return Ok(opts);
+    }
+    // SAFETY: a non-NULL options pointer points to a readable struct.
+    let o = unsafe { &*o };
+    check_version(o.version)?;
+    // SAFETY: string fields are NULL or NUL-terminated.
+    unsafe {
+        opts.base_url = opt_string(o.base_url, "base_url")?;
+        opts.token = opt_string(o.token, "token")?;
+    }
+    opts.timeout = ms(o.timeout_ms);
+    opts.max_retries = u32::try_from(o.max_retries).ok();
+    opts.max_retry_wait = (o.max_retry_wait_ms >= 0).then(|| Duration::from_millis(o.max_retry_wait_ms as u64));
+    Ok(opts)
+}
+
+/// Creates a client. `options` may be NULL (everything from the environment).
+/// Returns NULL on failure (`PT_ERR_VALIDATION`: no key, a bad base URL, a
+/// wrong `version`...) and stores the details in `*out_error` when
+/// `out_error` is not NULL. Free the client with `pt_client_free`.
+#[no_mangle]
+pub unsafe extern "C" fn pt_client_new(options: *const pt_client_options, out_error: *mut *mut pt_error) -> *mut pt_client {
+    guard(out_error, || {
+        init_logging();
+        // SAFETY: header contract for `options`.
+        let opts = unsafe { client_options(options) }?;
+        Ok(Box::into_raw(Box::new(pt_client { inner: Client::new(opts)? })))
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
+/// Frees a client. NULL is fine. No call may be running on it, and it may not
+/// be used afterwards (iterators made from it stay valid).
+#[no_mangle]
+pub unsafe extern "C" fn pt_client_free(client: *mut pt_client) {
+    if client.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `client` came from `pt_client_new` (header contract).
+        drop(unsafe { Box::from_raw(client) });
+    }));
+}
+
+/// Creates a client of the team-administration API. `options` may be NULL.
+/// Returns NULL on failure, with the details in `*out_error`.
+#[no_mangle]
+pub unsafe extern "C" fn pt_admin_client_new(
+    options: *const pt_admin_client_options,
+    out_error: *mut *mut pt_error,
+) -> *mut pt_admin_client {
+    guard(out_error, || {
+        init_logging();
+        // SAFETY: header contract for `options`.
+        let opts = unsafe { admin_options(options) }?;
+        Ok(Box::into_raw(Box::new(pt_admin_client { inner: AdminClient::new(opts)? })))
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
+/// Frees an admin client. NULL is fine. No call may be running on it.
+#[no_mangle]
+pub unsafe extern "C" fn pt_admin_client_free(client: *mut pt_admin_client) {
+    if client.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `client` came from `pt_admin_client_new`.
+        drop(unsafe { Box::from_raw(client) });
+    }));
+}
+
+// ---------------------------------------------------------------------------
+// The generic call path
+// ---------------------------------------------------------------------------
+
+unsafe fn teams_caller<'a>(client: *const pt_client) -> Result<&'a Caller> {
+    non_null(client, "client")?;
+    // SAFETY: a non-NULL client came from `pt_client_new` and is alive.
+    Ok(unsafe { &*client }.inner.caller())
+}
+
+unsafe fn admin_caller<'a>(client: *const pt_admin_client) -> Result<&'a Caller> {
+    non_null(client, "client")?;
+    // SAFETY: a non-NULL client came from `pt_admin_client_new` and is alive.
+    Ok(unsafe { &*client }.inner.caller())
+}
+
+fn lookup(api: Api, resource: &str, name: &str) -> Result<&'static Operation> {
+    find_operation(api, resource, name)
+        .ok_or_else(|| Error::validation("operation", format!("{resource}.{name} is not an operation of the {api:?} API")))
+}
+
+fn lookup_qualified(api: Api, qualified: &str) -> Result<&'static Operation> {
+    let (resource, name) = qualified.split_once('.').ok_or_else(|| {
+        Error::validation("operation", format!("expected \"resource.method\" (e.g. \"members.list\"), got {qualified:?}"))
+    })?;
+    lookup(api, resource, name)
+}
+
+/// The one generic path: parameters in, the core's `call_json`, JSON out.
+unsafe fn run(caller: &Caller, op: &'static Operation, params_json: *const c_char, out_json: *mut *mut c_char) -> Result<()> {
+    // SAFETY: header contract for `params_json`.
+    let mut args = unsafe { parse_params(params_json) }?;
+    let response = match take_options(&mut args)? {
+        Some(o) => block_on(caller.with_options(o).call(op, args)),
+        None => block_on(caller.call(op, args)),
+    }?;
+    // The core's decoding (what `call_json` does), into raw JSON text instead
+    // of a `Value` tree: the result is handed over as text anyway.
+    let data: Box<RawValue> = response.decode(op.result)?;
+    write_text(out_json, data.get())
+}
+
+/// Entry of every generated Teams operation (`pt_<resource>_<method>`).
+#[doc(hidden)]
+pub unsafe fn call_teams(
+    resource: &str,
+    name: &str,
+    client: *const pt_client,
+    params_json: *const c_char,
+    out_json: *mut *mut c_char,
+    out_error: *mut *mut pt_error,
+) -> pt_status {
+    clear_out(out_json);
+    guard_status(out_error, || {
+        // SAFETY: header contract for every pointer.
+        unsafe {
+            let caller = teams_caller(client)?;
+            non_null(out_json, "out_json")?;
+            run(caller, lookup(Api::Teams, resource, name)?, params_json, out_json)
+        }
+    })
+}
+
+/// Entry of every generated admin operation (`pt_admin_<resource>_<method>`).
+#[doc(hidden)]
+pub unsafe fn call_admin(
+    resource: &str,
+    name: &str,
+    client: *const pt_admin_client,
+    params_json: *const c_char,
+    out_json: *mut *mut c_char,
+    out_error: *mut *mut pt_error,
+) -> pt_status {
+    clear_out(out_json);
+    guard_status(out_error, || {
+        // SAFETY: header contract for every pointer.
+        unsafe {
+            let caller = admin_caller(client)?;
+            non_null(out_json, "out_json")?;
+            run(caller, lookup(Api::Admin, resource, name)?, params_json, out_json)
+        }
+    })
+}
+
+/// Calls any operation of the Teams API by name (`"members.list"`,
+/// `"guest_access.kick_guest"`...), exactly like its `pt_<resource>_<method>`
+/// function, so operations added to the core work without a new symbol.
+#[no_mangle]
+pub unsafe extern "C" fn pt_call(
+    client: *const pt_client,
+    operation: *const c_char,
+    params_json: *const c_char,
+    out_json: *mut *mut c_char,
+    out_error: *mut *mut pt_error,
+) -> pt_status {
+    clear_out(out_json);
+    guard_status(out_error, || {
+        // SAFETY: header contract for every pointer.
+        unsafe {
+            let caller = teams_caller(client)?;
+            let op = lookup_qualified(Api::Teams, req_str(operation, "operation")?)?;
+            non_null(out_json, "out_json")?;
+            run(caller, op, params_json, out_json)
+        }
+    })
+}
+
+/// Calls any operation of the team-administration API by name (`"teams.list"`).
+#[no_mangle]
+pub unsafe extern "C" fn pt_admin_call(
+    client: *const pt_admin_client,
+    operation: *const c_char,
+    params_json: *const c_char,
+    out_json: *mut *mut c_char,
+    out_error: *mut *mut pt_error,
+) -> pt_status {
+    clear_out(out_json);
+    guard_status(out_error, || {
+        // SAFETY: header contract for every pointer.
+        unsafe {
+            let caller = admin_caller(client)?;
+            let op = lookup_qualified(Api::Admin, req_str(operation, "operation")?)?;
+            non_null(out_json, "out_json")?;
+            run(caller, op, params_json, out_json)
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The escape hatch
+// ---------------------------------------------------------------------------
+
+struct RawRequest {
+    method: HttpMethod,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Option<Value>,
+}
+
+unsafe fn raw_request(
+    method: *const c_char,
+    path: *const c_char,
+    query_json: *const c_char,
+    body_json: *const c_char,
+) -> Result<RawRequest> {
+    // SAFETY: header contract for every pointer.
+    let (method, path, query, body) = unsafe {
+        (req_str(method, "method")?, req_str(path, "path")?, opt_string(query_json, "query_json")?, opt_string(body_json, "body_json")?)
+    };
+    let method = match method {
+        "GET" => HttpMethod::Get,
+        "POST" => HttpMethod::Post,
+        "PUT" => HttpMethod::Put,
+        "DELETE" => HttpMethod::Delete,
+        other => return Err(Error::validation("method", format!("must be GET, POST, PUT or DELETE, got {other:?}"))),
+    };
+    let mut pairs = Vec::new();
+    if let Some(text) = query {
+        match parse_json(&text, "query_json")? {
+            Value::Null => {}
+            Value::Object(map) => {
+                for (k, v) in map {
+                    let v = match v {
+                        Value::Null => continue,
+                        Value::String(s) => s,
+                        Value::Bool(b) => b.to_string(),
+                        Value::Number(n) => n.to_string(),
+                        other => {
+                            return Err(Error::validation(
+                                format!("query_json.{k}"),
+                                format!("must be a string, number or boolean, got {}", json_type(&other)),
+                            ))
+                        }
+                    };
+                    pairs.push((k, v));
+                }
+            }
+            other => return Err(Error::validation("query_json", format!("must be a JSON object, got {}", json_type(&other)))),
+        }
+    }
+    let body = body.map(|b| parse_json(&b, "body_json")).transpose()?;
+    Ok(RawRequest { method, path: path.to_owned(), query: pairs, body })
+}
+
+fn raw_result(response: RawResponse, out_json: *mut *mut c_char) -> Result<()> {
+    write_json(out_json, &response.json()?)
+}
+
+/// The escape hatch for endpoints this SDK does not cover yet: same auth,
+/// retries, errors and logging. `method` is `"GET"`, `"POST"`, `"PUT"` or
+/// `"DELETE"`; `{team_id}` in `path` is filled in; `query_json` (NULL or an
+/// object of strings, numbers and booleans) becomes the query string;
+/// `body_json` (NULL or any JSON) the body. `*out_json` gets the response
+/// body as JSON (`null` when empty).
+#[no_mangle]
+pub unsafe extern "C" fn pt_client_request(
+    client: *const pt_client,
+    method: *const c_char,
+    path: *const c_char,
+    query_json: *const c_char,
+    body_json: *const c_char,
+    out_json: *mut *mut c_char,
+    out_error: *mut *mut pt_error,
+) -> pt_status {
+    clear_out(out_json);
+    guard_status(out_error, || {
+        non_null(client, "client")?;
+        // SAFETY: header contract for every pointer.
+        let (client, req) = unsafe { (&*client, raw_request(method, path, query_json, body_json)?) };
+        non_null(out_json, "out_json")?;
+        let query: Vec<(&str, &str)> = req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let response = block_on(client.inner.request(req.method, &req.path, &query, req.body.as_ref()))?;
+        raw_result(response, out_json)
+    })
+}
+
+/// The escape hatch of the admin client (see `pt_client_request`).
+#[no_mangle]
+pub unsafe extern "C" fn pt_admin_client_request(
+    client: *const pt_admin_client,
+    method: *const c_char,
+    path: *const c_char,
+    query_json: *const c_char,
+    body_json: *const c_char,
+    out_json: *mut *mut c_char,
+    out_error: *mut *mut pt_error,
+) -> pt_status {
+    clear_out(out_json);
+    guard_status(out_error, || {
+        non_null(client, "client")?;
+        // SAFETY: header contract for every pointer.
+        let (client, req) = unsafe { (&*client, raw_request(method, path, query_json, body_json)?) };
+        non_null(out_json, "out_json")?;
+        let query: Vec<(&str, &str)> = req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let response = block_on(client.inner.request(req.method, &req.path, &query, req.body.as_ref()))?;
+        raw_result(response, out_json)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Quotas
+// ---------------------------------------------------------------------------
+
+/// How many calls each paced quota (`audit_log`, `invites_create`,
+/// `invites_resend`) has left, as a JSON array of `{"name", "limit",
+/// "remaining", "window", "refills_in", "blocked_for"}` (durations in seconds;
+/// `refills_in` and `blocked_for` are null when not applicable). Sends nothing.
+#[no_mangle]
+pub unsafe extern "C" fn pt_quota_status(client: *const pt_client, out_json: *mut *mut c_char, out_error: *mut *mut pt_error) -> pt_status {
+    clear_out(out_json);
+    guard_status(out_error, || {
+        non_null(client, "client")?;
+        non_null(out_json, "out_json")?;
+        // SAFETY: a non-NULL client came from `pt_client_new`.
+        let client = unsafe { &*client };
+        let list: Vec<Value> = client
+            .inner
+            .quota_status()
+            .into_iter()
+            .map(|q| {
+                json!({
+                    "name": q.name,
+                    "limit": q.limit,
+                    "remaining": q.remaining,
+                    "window": q.window.as_secs_f64(),
+                    "refills_in": q.refills_in.map(|d| d.as_secs_f64()),
+                    "blocked_for": q.blocked_for.map(|d| d.as_secs_f64()),
+                })
+            })
+            .collect();
+        write_json(out_json, &Value::Array(list))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Iterators
+// ---------------------------------------------------------------------------
+
+/// Starts walking every item of a list operation of the Teams API
+/// (`"members.list"`, `"audit_log.list_events"`...), page after page (offset
+/// pages up to `count`; the audit log by `next_cursor`). `params_json` is as
+/// for the operation (a missing `limit` of an offset list becomes 200;
+/// `"_options"` applies to every page). Nothing is sent until `pt_iter_next`.
+/// Free the iterator with `pt_iter_free`.
+#[no_mangle]
+pub unsafe extern "C" fn pt_iter_new(
+    client: *const pt_client,
+    operation: *const c_char,
+    params_json: *const c_char,
+    out_iter: *mut *mut pt_iter,
+    out_error: *mut *mut pt_error,
+) -> pt_status {
+    clear_out(out_iter);
+    guard_status(out_error, || {
+        // SAFETY: header contract for every pointer.
+        unsafe {
+            let caller = teams_caller(client)?;
+            let op = lookup_qualified(Api::Teams, req_str(operation, "operation")?)?;
+            non_null(out_iter, "out_iter")?;
+            let mut args = parse_params(params_json)?;
+            let caller = match take_options(&mut args)? {
+                Some(o) => caller.with_options(o),
+                None => caller.clone(),
+            };
+            let pages = Paginator::new(caller, op, args)?;
+            *out_iter = Box::into_raw(Box::new(pt_iter { pages, buffer: VecDeque::new(), done: false }));
+            Ok(())
+        }
+    })
+}
+
+/// Stores the next item as a JSON object in `*out_item_json`, fetching the
+/// next page when needed; at the end returns `PT_OK` with `*out_item_json`
+/// set to NULL. After an error, calling again retries the same page.
+#[no_mangle]
+pub unsafe extern "C" fn pt_iter_next(iter: *mut pt_iter, out_item_json: *mut *mut c_char, out_error: *mut *mut pt_error) -> pt_status {
+    clear_out(out_item_json);
+    guard_status(out_error, || {
+        non_null(iter, "iter")?;
+        non_null(out_item_json, "out_item_json")?;
+        // SAFETY: a non-NULL iterator came from `pt_iter_new`, used by one thread at a time.
+        let it = unsafe { &mut *iter };
+        loop {
+            if let Some(item) = it.buffer.pop_front() {
+                return write_text(out_item_json, item.get());
+            }
+            if it.done {
+                return Ok(());
+            }
+            match block_on(it.pages.next_page::<Box<RawValue>>())? {
+                Some(items) => it.buffer.extend(items),
+                None => it.done = true,
+            }
+        }
+    })
+}
+
+/// Frees an iterator. NULL is fine.
+#[no_mangle]
+pub unsafe extern "C" fn pt_iter_free(iter: *mut pt_iter) {
+    if iter.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `iter` came from `pt_iter_new`.
+        drop(unsafe { Box::from_raw(iter) });
+    }));
+}

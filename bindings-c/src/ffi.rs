@@ -1,0 +1,308 @@
+//! The boundary: the panic guard every entry point runs in, conversions of C
+//! pointers and strings, and the one shared tokio runtime.
+
+use std::any::Any;
+use std::ffi::{c_char, CStr, CString};
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use parsec_teams::{Error, RequestOptions, Result};
+use serde_json::{Map, Value};
+use tokio::runtime::Runtime;
+
+use crate::status::{pt_error, pt_status};
+
+/// Runs `f` with panics caught, clears `*out_error` first, and on failure
+/// stores a `pt_error` there (when `out_error` is not NULL). Returns the
+/// value or the status code of the failure.
+pub(crate) fn guard<T>(out_error: *mut *mut pt_error, f: impl FnOnce() -> Result<T>) -> std::result::Result<T, pt_status> {
+    if !out_error.is_null() {
+        // SAFETY: a non-NULL `out_error` points to writable storage (header contract).
+        unsafe { *out_error = ptr::null_mut() };
+    }
+    let error = match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => return Ok(v),
+        Ok(Err(e)) => pt_error::from_error(&e),
+        Err(payload) => pt_error::internal(&panic_message(payload.as_ref())),
+    };
+    let code = error.code;
+    if out_error.is_null() {
+        // Nobody wants the details: free them now.
+        // SAFETY: `error` was built just above and is owned here.
+        unsafe { crate::status::pt_error_free(Box::into_raw(Box::new(error))) };
+    } else {
+        // SAFETY: as above.
+        unsafe { *out_error = Box::into_raw(Box::new(error)) };
+    }
+    Err(code)
+}
+
+/// [`guard`] for entry points that return a `pt_status`.
+pub(crate) fn guard_status(out_error: *mut *mut pt_error, f: impl FnOnce() -> Result<()>) -> pt_status {
+    match guard(out_error, f) {
+        Ok(()) => pt_status::PT_OK,
+        Err(code) => code,
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        format!("panic: {s}")
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        format!("panic: {s}")
+    } else {
+        "panic".to_owned()
+    }
+}
+
+/// Sets a non-NULL out-pointer to NULL before anything else happens, so the
+/// caller never sees garbage whatever the outcome.
+pub(crate) fn clear_out<T>(out: *mut *mut T) {
+    if !out.is_null() {
+        // SAFETY: a non-NULL out-pointer points to writable storage (header contract).
+        unsafe { *out = ptr::null_mut() };
+    }
+}
+
+/// Fails with a validation error naming `field` when `p` is NULL.
+pub(crate) fn non_null<T>(p: *const T, field: &str) -> Result<()> {
+    if p.is_null() {
+        Err(Error::validation(field, "must not be NULL"))
+    } else {
+        Ok(())
+    }
+}
+
+/// A NUL-terminated C string as UTF-8 text; NULL gives `None`.
+pub(crate) unsafe fn opt_str<'a>(p: *const c_char, field: &str) -> Result<Option<&'a str>> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: a non-NULL string argument is NUL-terminated (header contract).
+    let bytes = unsafe { CStr::from_ptr(p) };
+    bytes
+        .to_str()
+        .map(Some)
+        .map_err(|e| Error::validation(field, format!("must be valid UTF-8 (invalid byte at offset {})", e.valid_up_to())))
+}
+
+/// A required C string.
+pub(crate) unsafe fn req_str<'a>(p: *const c_char, field: &str) -> Result<&'a str> {
+    non_null(p, field)?;
+    // SAFETY: forwarded contract.
+    unsafe { opt_str(p, field) }.map(|s| s.unwrap_or_default())
+}
+
+/// An optional C string as an owned `String`.
+pub(crate) unsafe fn opt_string(p: *const c_char, field: &str) -> Result<Option<String>> {
+    // SAFETY: forwarded contract.
+    Ok(unsafe { opt_str(p, field) }?.map(str::to_owned))
+}
+
+/// Parses JSON text given to the library; `field` names the argument.
+pub(crate) fn parse_json(text: &str, field: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| Error::validation(field, format!("must be valid JSON ({e})")))
+}
+
+/// The parameters of a call: NULL, an empty string and `null` mean none; any
+/// other value must be a JSON object.
+pub(crate) unsafe fn parse_params(p: *const c_char) -> Result<Map<String, Value>> {
+    // SAFETY: forwarded contract.
+    let Some(text) = unsafe { opt_str(p, "params_json") }? else {
+        return Ok(Map::new());
+    };
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match parse_json(text, "params_json")? {
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(Map::new()),
+        other => Err(Error::validation("params_json", format!("must be a JSON object of parameters, got {}", json_type(&other)))),
+    }
+}
+
+pub(crate) fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Removes `"_options"` from the parameters and converts it into per-call
+/// overrides: `{"timeout_ms": n, "max_retries": n}` (either may be left out or null).
+pub(crate) fn take_options(args: &mut Map<String, Value>) -> Result<Option<RequestOptions>> {
+    let opts = match args.remove("_options") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(o)) => o,
+        Some(other) => {
+            return Err(Error::validation(
+                "_options",
+                format!("must be an object {{\"timeout_ms\", \"max_retries\"}}, got {}", json_type(&other)),
+            ))
+        }
+    };
+    let mut out = RequestOptions::default();
+    for (key, value) in opts {
+        if value.is_null() {
+            continue;
+        }
+        match key.as_str() {
+            "timeout_ms" => {
+                let ms = value.as_f64().filter(|ms| ms.is_finite() && *ms > 0.0);
+                let ms = ms.ok_or_else(|| Error::validation("_options.timeout_ms", "must be a positive number of milliseconds"))?;
+                out.timeout = Some(Duration::from_secs_f64((ms / 1000.0).min(1e9)));
+            }
+            "max_retries" => {
+                let n = value.as_u64().and_then(|n| u32::try_from(n).ok());
+                let n = n.ok_or_else(|| Error::validation("_options.max_retries", "must be a non-negative integer"))?;
+                out.max_retries = Some(n);
+            }
+            other => {
+                return Err(Error::validation(format!("_options.{other}"), "unknown per-call option (expected timeout_ms or max_retries)"))
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Stores JSON `text` (which holds no NUL byte: raw control characters are
+/// invalid in JSON text) in `*out` (which must not be NULL).
+pub(crate) fn write_text(out: *mut *mut c_char, text: &str) -> Result<()> {
+    let text = CString::new(text).unwrap_or_default();
+    // SAFETY: the callers checked `out` for NULL (header contract for the rest).
+    unsafe { *out = text.into_raw() };
+    Ok(())
+}
+
+/// Stores `value` as a JSON string in `*out` (which must not be NULL).
+pub(crate) fn write_json(out: *mut *mut c_char, value: &Value) -> Result<()> {
+    let mut text = Vec::with_capacity(512);
+    serde_json::to_writer(&mut text, value).expect("a JSON value always serializes");
+    // serde_json escapes U+0000 as \u0000, so the text holds no NUL byte.
+    let text = CString::new(text).unwrap_or_default();
+    // SAFETY: the callers checked `out` for NULL (header contract for the rest).
+    unsafe { *out = text.into_raw() };
+    Ok(())
+}
+
+/// Set in a child process right after `fork()`: the runtime of the parent
+/// has no worker threads there, so the child needs one of its own.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn after_fork_in_child() {
+    FORKED.store(true, Ordering::SeqCst);
+}
+
+/// The process's one runtime, created on first use. After `fork()`, the child
+/// gets a runtime of its own (the parent's worker threads do not exist there).
+/// The fast path is one atomic load; `getpid()` is only asked after a fork.
+pub(crate) fn runtime() -> &'static Runtime {
+    static MAIN: OnceLock<(u32, Runtime)> = OnceLock::new();
+    static CHILDREN: Mutex<Vec<(u32, &'static Runtime)>> = Mutex::new(Vec::new());
+    let (owner, rt) = MAIN.get_or_init(|| {
+        // SAFETY: registers a handler that only stores to an atomic.
+        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+        (std::process::id(), build_runtime())
+    });
+    if !FORKED.load(Ordering::Relaxed) {
+        return rt;
+    }
+    let pid = std::process::id();
+    if *owner == pid {
+        return rt;
+    }
+    let mut children = CHILDREN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, rt)) = children.iter().find(|(p, _)| *p == pid) {
+        return rt;
+    }
+    // The inherited list belongs to ancestors; this process only needs its own.
+    children.clear();
+    let rt: &'static Runtime = Box::leak(Box::new(build_runtime()));
+    children.push((pid, rt));
+    rt
+}
+
+fn build_runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("parsec-teams")
+        .build()
+        .expect("could not start the parsec-teams runtime threads")
+}
+
+/// Runs a future of the core to completion on the shared runtime, blocking
+/// the calling thread only.
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
+    runtime().block_on(f)
+}
+
+/// Turns on logging to stderr once, when `PARSEC_TEAMS_LOG` is set
+/// (`error`, `warn`, `info`, `debug` or `trace`).
+pub(crate) fn init_logging() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let Ok(level) = std::env::var("PARSEC_TEAMS_LOG") else {
+            return;
+        };
+        let level = level.trim().to_ascii_lowercase();
+        if !matches!(level.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
+            return;
+        }
+        let filter = tracing_subscriber::EnvFilter::new(format!("parsec_teams={level}"));
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_pt_err_internal() {
+        let mut err: *mut pt_error = ptr::null_mut();
+        let prev = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        let code = guard_status(&mut err, || -> Result<()> { panic!("boom") });
+        panic::set_hook(prev);
+        assert_eq!(code, pt_status::PT_ERR_INTERNAL);
+        assert!(!err.is_null());
+        let e = unsafe { &*err };
+        assert_eq!(e.code, pt_status::PT_ERR_INTERNAL);
+        let msg = unsafe { CStr::from_ptr(e.message) }.to_str().unwrap();
+        assert!(msg.contains("panic: boom"), "{msg}");
+        unsafe { crate::status::pt_error_free(err) };
+    }
+
+    #[test]
+    fn a_null_error_pointer_is_fine() {
+        let code = guard_status(ptr::null_mut(), || Err(Error::validation("x", "must be something")));
+        assert_eq!(code, pt_status::PT_ERR_VALIDATION);
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let mut args: Map<String, Value> = serde_json::from_str(r#"{"_options": {"timeout_ms": 250, "max_retries": 0}, "a": 1}"#).unwrap();
+        let o = take_options(&mut args).unwrap().unwrap();
+        assert_eq!(o.timeout, Some(Duration::from_millis(250)));
+        assert_eq!(o.max_retries, Some(0));
+        assert!(!args.contains_key("_options"));
+        for bad in [
+            r#"{"_options": 3}"#,
+            r#"{"_options": {"timeout_ms": -1}}"#,
+            r#"{"_options": {"max_retries": 1.5}}"#,
+            r#"{"_options": {"retries": 1}}"#,
+        ] {
+            let mut args: Map<String, Value> = serde_json::from_str(bad).unwrap();
+            let e = take_options(&mut args).unwrap_err();
+            assert!(e.field().unwrap().starts_with("_options"), "{bad}");
+        }
+    }
+}

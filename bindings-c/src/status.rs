@@ -1,0 +1,254 @@
+//! Status codes and the error struct: the core's `ErrorKind` mapped in ONE
+//! exhaustive function ([`status_of`]).
+
+use std::ffi::{c_char, c_int, CString};
+use std::ptr;
+
+use parsec_teams::{Error, ErrorKind};
+
+/// The outcome of every call. `PT_OK` is 0; every other value is an error
+/// class of the API contract (API.md, "Errors"). The values never change.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum pt_status {
+    /// Success.
+    PT_OK = 0,
+    /// A bad argument, caught before any request was sent: a NULL pointer,
+    /// invalid UTF-8, invalid JSON, or a parameter breaking a rule of the API
+    /// (`pt_error.field` names it).
+    PT_ERR_VALIDATION = 1,
+    /// HTTP 400.
+    PT_ERR_BAD_REQUEST = 2,
+    /// HTTP 401: the key or token was refused.
+    PT_ERR_AUTHENTICATION = 3,
+    /// HTTP 403: the key lacks the operation's permission.
+    PT_ERR_PERMISSION_DENIED = 4,
+    /// HTTP 404.
+    PT_ERR_NOT_FOUND = 5,
+    /// HTTP 409.
+    PT_ERR_CONFLICT = 6,
+    /// HTTP 422.
+    PT_ERR_UNPROCESSABLE = 7,
+    /// HTTP 429, or a client-side quota wait longer than `max_retry_wait_ms`;
+    /// `pt_error.retry_after` says how many seconds to wait.
+    PT_ERR_RATE_LIMITED = 8,
+    /// HTTP 500 and above.
+    PT_ERR_SERVER = 9,
+    /// Any other unsuccessful HTTP status (e.g. 405); `pt_error.http_status` has it.
+    PT_ERR_API = 10,
+    /// The connection could not be made or broke.
+    PT_ERR_CONNECTION = 11,
+    /// The request timed out (a kind of connection error).
+    PT_ERR_TIMEOUT = 12,
+    /// The response body could not be decoded.
+    PT_ERR_DECODE = 13,
+    /// A bug inside the library (a Rust panic, caught at the boundary). The
+    /// call did not complete; the process is otherwise unharmed.
+    PT_ERR_INTERNAL = 14,
+}
+
+/// The one mapping from the core's error kinds to C status codes. Exhaustive
+/// on purpose: a new kind in the core fails to compile here.
+pub fn status_of(kind: ErrorKind) -> pt_status {
+    match kind {
+        ErrorKind::Validation => pt_status::PT_ERR_VALIDATION,
+        ErrorKind::BadRequest => pt_status::PT_ERR_BAD_REQUEST,
+        ErrorKind::Authentication => pt_status::PT_ERR_AUTHENTICATION,
+        ErrorKind::PermissionDenied => pt_status::PT_ERR_PERMISSION_DENIED,
+        ErrorKind::NotFound => pt_status::PT_ERR_NOT_FOUND,
+        ErrorKind::Conflict => pt_status::PT_ERR_CONFLICT,
+        ErrorKind::Unprocessable => pt_status::PT_ERR_UNPROCESSABLE,
+        ErrorKind::RateLimited => pt_status::PT_ERR_RATE_LIMITED,
+        ErrorKind::Server => pt_status::PT_ERR_SERVER,
+        ErrorKind::Api => pt_status::PT_ERR_API,
+        ErrorKind::Connection => pt_status::PT_ERR_CONNECTION,
+        ErrorKind::Timeout => pt_status::PT_ERR_TIMEOUT,
+        ErrorKind::Decode => pt_status::PT_ERR_DECODE,
+    }
+}
+
+/// Details of a failed call, allocated by the library; free it with
+/// `pt_error_free`. Every string is NUL-terminated UTF-8 owned by the error.
+#[repr(C)]
+pub struct pt_error {
+    /// The status the call returned.
+    pub code: pt_status,
+    /// The HTTP status of the answer, or 0 when there was none.
+    pub http_status: c_int,
+    /// A human-readable description, never NULL: the server's message (or what
+    /// the SDK found wrong) with the HTTP status, method, path, retries and the
+    /// request id. Never contains the API key.
+    pub message: *mut c_char,
+    /// The `x-request-id` of the (last) response, or NULL.
+    pub request_id: *mut c_char,
+    /// Seconds the server asked to wait (`Retry-After`) or the client-side
+    /// quota wait; negative when there is none.
+    pub retry_after: f64,
+    /// Whether sending the same request again later could succeed and is safe.
+    pub retryable: bool,
+    /// True when a non-idempotent request may have reached the server and acted
+    /// (a timeout or a reset after sending, or a 5xx).
+    pub may_have_been_applied: bool,
+    /// How many retries were made before giving up.
+    pub retries_taken: u32,
+    /// For `PT_ERR_VALIDATION`: the parameter at fault (e.g. `"limit"`,
+    /// `"params_json"`, `"_options.timeout_ms"`), or NULL.
+    pub field: *mut c_char,
+    /// The raw response body of an HTTP error (at most 8 KiB), or NULL.
+    pub body: *mut c_char,
+}
+
+/// A C string from Rust text; interior NULs (impossible in valid messages, but
+/// a server could send `\u0000`) become U+FFFD instead of failing.
+pub(crate) fn c_string(s: &str) -> CString {
+    match CString::new(s) {
+        Ok(c) => c,
+        Err(_) => CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default(),
+    }
+}
+
+fn c_opt(s: Option<&str>) -> *mut c_char {
+    s.map_or(ptr::null_mut(), |s| c_string(s).into_raw())
+}
+
+impl pt_error {
+    /// The C form of a core error.
+    pub(crate) fn from_error(e: &Error) -> pt_error {
+        pt_error {
+            code: status_of(e.kind()),
+            http_status: e.status().map_or(0, c_int::from),
+            message: c_string(&e.to_string()).into_raw(),
+            request_id: c_opt(e.request_id()),
+            retry_after: e.retry_after().unwrap_or(-1.0),
+            retryable: e.retryable(),
+            may_have_been_applied: e.may_have_been_applied(),
+            retries_taken: e.retries_taken(),
+            field: c_opt(e.field()),
+            body: c_opt(e.body()),
+        }
+    }
+
+    /// The error of a caught panic.
+    pub(crate) fn internal(what: &str) -> pt_error {
+        pt_error {
+            code: pt_status::PT_ERR_INTERNAL,
+            http_status: 0,
+            message: c_string(&format!("internal error in the parsec-teams library (please report it): {what}")).into_raw(),
+            request_id: ptr::null_mut(),
+            retry_after: -1.0,
+            retryable: false,
+            may_have_been_applied: false,
+            retries_taken: 0,
+            field: ptr::null_mut(),
+            body: ptr::null_mut(),
+        }
+    }
+}
+
+unsafe fn free_c(s: *mut c_char) {
+    if !s.is_null() {
+        // SAFETY: every string of a pt_error came from `CString::into_raw`.
+        drop(unsafe { CString::from_raw(s) });
+    }
+}
+
+/// Frees an error and its strings. NULL is fine; never free one twice.
+#[no_mangle]
+pub unsafe extern "C" fn pt_error_free(error: *mut pt_error) {
+    if error.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `error` came from `Box::into_raw` in this library (the header's contract).
+        let e = unsafe { Box::from_raw(error) };
+        unsafe {
+            free_c(e.message);
+            free_c(e.request_id);
+            free_c(e.field);
+            free_c(e.body);
+        }
+    }));
+}
+
+/// The name of a status code (`"PT_ERR_NOT_FOUND"`), a static string: do not
+/// free it. Unknown values give `"PT_ERR_UNKNOWN"`. Takes an `int` so that any
+/// value is safe to pass.
+#[no_mangle]
+pub extern "C" fn pt_status_name(status: c_int) -> *const c_char {
+    let name: &'static std::ffi::CStr = match status {
+        0 => c"PT_OK",
+        1 => c"PT_ERR_VALIDATION",
+        2 => c"PT_ERR_BAD_REQUEST",
+        3 => c"PT_ERR_AUTHENTICATION",
+        4 => c"PT_ERR_PERMISSION_DENIED",
+        5 => c"PT_ERR_NOT_FOUND",
+        6 => c"PT_ERR_CONFLICT",
+        7 => c"PT_ERR_UNPROCESSABLE",
+        8 => c"PT_ERR_RATE_LIMITED",
+        9 => c"PT_ERR_SERVER",
+        10 => c"PT_ERR_API",
+        11 => c"PT_ERR_CONNECTION",
+        12 => c"PT_ERR_TIMEOUT",
+        13 => c"PT_ERR_DECODE",
+        14 => c"PT_ERR_INTERNAL",
+        _ => c"PT_ERR_UNKNOWN",
+    };
+    name.as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn status_names_match_the_enum() {
+        let all = [
+            pt_status::PT_OK,
+            pt_status::PT_ERR_VALIDATION,
+            pt_status::PT_ERR_BAD_REQUEST,
+            pt_status::PT_ERR_AUTHENTICATION,
+            pt_status::PT_ERR_PERMISSION_DENIED,
+            pt_status::PT_ERR_NOT_FOUND,
+            pt_status::PT_ERR_CONFLICT,
+            pt_status::PT_ERR_UNPROCESSABLE,
+            pt_status::PT_ERR_RATE_LIMITED,
+            pt_status::PT_ERR_SERVER,
+            pt_status::PT_ERR_API,
+            pt_status::PT_ERR_CONNECTION,
+            pt_status::PT_ERR_TIMEOUT,
+            pt_status::PT_ERR_DECODE,
+            pt_status::PT_ERR_INTERNAL,
+        ];
+        for (i, s) in all.iter().enumerate() {
+            assert_eq!(*s as c_int, i as c_int);
+            let name = unsafe { CStr::from_ptr(pt_status_name(*s as c_int)) };
+            assert_eq!(name.to_str().unwrap(), format!("{s:?}"));
+        }
+        let unknown = unsafe { CStr::from_ptr(pt_status_name(99)) };
+        assert_eq!(unknown.to_str().unwrap(), "PT_ERR_UNKNOWN");
+    }
+
+    #[test]
+    fn http_kinds_map_from_their_status() {
+        for (code, want) in [
+            (400, pt_status::PT_ERR_BAD_REQUEST),
+            (401, pt_status::PT_ERR_AUTHENTICATION),
+            (403, pt_status::PT_ERR_PERMISSION_DENIED),
+            (404, pt_status::PT_ERR_NOT_FOUND),
+            (409, pt_status::PT_ERR_CONFLICT),
+            (422, pt_status::PT_ERR_UNPROCESSABLE),
+            (429, pt_status::PT_ERR_RATE_LIMITED),
+            (500, pt_status::PT_ERR_SERVER),
+            (503, pt_status::PT_ERR_SERVER),
+            (405, pt_status::PT_ERR_API),
+        ] {
+            assert_eq!(status_of(ErrorKind::from_status(code)), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn nul_bytes_in_messages_are_replaced() {
+        assert_eq!(c_string("a\0b").to_str().unwrap(), "a\u{FFFD}b");
+    }
+}

@@ -1,0 +1,1118 @@
+/*
+ * The C suite of libparsec_teams: plain C99 + POSIX threads, no framework.
+ *
+ *   test_parsec_teams PATH/TO/parsec-teams-mock
+ *
+ * Starts the mock binary as child processes (fork + exec, reading the JSON
+ * line it prints), then checks every operation, every status, bad inputs and
+ * 16 threads sharing one client, asserting on what the server saw through
+ * GET /_mock/requests (read with the library's own pt_client_request).
+ * Run by `make test` under valgrind memcheck, with ASan+UBSan and statically
+ * linked. The last line is "N passed, M failed".
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "parsec_teams.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Assertions                                                               */
+/* ------------------------------------------------------------------------ */
+
+static int g_passed, g_failed, g_checks_failed_in_test;
+static const char *g_test = "";
+static const char *g_mock_bin;
+
+#define CHECK(cond)                                                                       \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            g_checks_failed_in_test++;                                                    \
+            fprintf(stderr, "  FAIL %s:%d in %s: %s\n", __FILE__, __LINE__, g_test, #cond); \
+        }                                                                                 \
+    } while (0)
+
+#define CHECK_STATUS(got, want)                                                           \
+    do {                                                                                  \
+        pt_status got_ = (got);                                                           \
+        if (got_ != (want)) {                                                             \
+            g_checks_failed_in_test++;                                                    \
+            fprintf(stderr, "  FAIL %s:%d in %s: status %s, expected %s\n", __FILE__,     \
+                    __LINE__, g_test, pt_status_name(got_), pt_status_name(want));        \
+        }                                                                                 \
+    } while (0)
+
+#define CHECK_CONTAINS(hay, needle)                                                       \
+    do {                                                                                  \
+        const char *h_ = (hay);                                                           \
+        if (h_ == NULL || strstr(h_, (needle)) == NULL) {                                 \
+            g_checks_failed_in_test++;                                                    \
+            fprintf(stderr, "  FAIL %s:%d in %s: expected %s in %.400s\n", __FILE__,      \
+                    __LINE__, g_test, (needle), h_ ? h_ : "(null)");                      \
+        }                                                                                 \
+    } while (0)
+
+typedef void (*test_fn)(void);
+
+static void begin_test(const char *name) {
+    g_test = name;
+    g_checks_failed_in_test = 0;
+}
+
+static void end_test(const char *name) {
+    if (g_checks_failed_in_test == 0) {
+        g_passed++;
+        printf("ok   %s\n", name);
+    } else {
+        g_failed++;
+        printf("FAIL %s\n", name);
+    }
+    fflush(stdout);
+}
+
+static void run_test(const char *name, test_fn fn) {
+    begin_test(name);
+    fn();
+    end_test(name);
+}
+
+static int count_of(const char *hay, const char *needle) {
+    int n = 0;
+    size_t len = strlen(needle);
+    if (hay == NULL || len == 0) return 0;
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += len;
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The mock server as a child process                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    pid_t pid;
+    char base_url[256];
+    char team_id[128];
+    char api_key[256];
+    char admin_token[256];
+} mock_server;
+
+static int json_field(const char *line, const char *key, char *out, size_t cap) {
+    char pattern[64];
+    const char *p;
+    size_t n = 0;
+    snprintf(pattern, sizeof pattern, "\"%s\"", key);
+    p = strstr(line, pattern);
+    if (p == NULL) return -1;
+    p += strlen(pattern);
+    while (*p == ' ' || *p == ':') p++;
+    if (*p++ != '"') return -1;
+    while (*p && *p != '"' && n + 1 < cap) out[n++] = *p++;
+    out[n] = '\0';
+    return *p == '"' ? 0 : -1;
+}
+
+/* Starts the mock with extra arguments (NULL-terminated list, may be NULL). */
+static int mock_start(mock_server *m, const char *const *extra) {
+    int fds[2];
+    char line[2048];
+    size_t n = 0;
+    pid_t pid;
+    memset(m, 0, sizeof *m);
+    if (pipe(fds) != 0) return -1;
+    pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        const char *argv[32];
+        int i = 0;
+        argv[i++] = g_mock_bin;
+        argv[i++] = "--port";
+        argv[i++] = "0";
+        while (extra && *extra && i < 30) argv[i++] = *extra++;
+        argv[i] = NULL;
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execv(g_mock_bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    while (n + 1 < sizeof line) {
+        char c;
+        ssize_t r = read(fds[0], &c, 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0 || c == '\n') break;
+        line[n++] = c;
+    }
+    line[n] = '\0';
+    close(fds[0]);
+    m->pid = pid;
+    if (json_field(line, "base_url", m->base_url, sizeof m->base_url) != 0 ||
+        json_field(line, "team_id", m->team_id, sizeof m->team_id) != 0 ||
+        json_field(line, "api_key", m->api_key, sizeof m->api_key) != 0 ||
+        json_field(line, "admin_token", m->admin_token, sizeof m->admin_token) != 0) {
+        fprintf(stderr, "mock did not start (got %s)\n", line);
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+static void mock_stop(mock_server *m) {
+    if (m->pid > 0) {
+        kill(m->pid, SIGTERM);
+        waitpid(m->pid, NULL, 0);
+        m->pid = 0;
+    }
+}
+
+static mock_server g_mock;
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static pt_client *client_with(const char *base_url, const char *api_key, int max_retries) {
+    pt_client_options opts;
+    pt_error *err = NULL;
+    pt_client *c;
+    pt_client_options_init(&opts);
+    opts.base_url = base_url;
+    opts.api_key = api_key;
+    opts.max_retries = max_retries;
+    c = pt_client_new(&opts, &err);
+    if (c == NULL) {
+        fprintf(stderr, "  pt_client_new failed: %s\n", err ? err->message : "?");
+        g_checks_failed_in_test++;
+    }
+    pt_error_free(err);
+    return c;
+}
+
+static pt_client *new_client(void) { return client_with(g_mock.base_url, g_mock.api_key, -1); }
+
+static pt_admin_client *new_admin(const char *token) {
+    pt_admin_client_options opts;
+    pt_error *err = NULL;
+    pt_admin_client *c;
+    pt_admin_client_options_init(&opts);
+    opts.base_url = g_mock.base_url;
+    opts.token = token;
+    c = pt_admin_client_new(&opts, &err);
+    if (c == NULL) {
+        fprintf(stderr, "  pt_admin_client_new failed: %s\n", err ? err->message : "?");
+        g_checks_failed_in_test++;
+    }
+    pt_error_free(err);
+    return c;
+}
+
+/* A control call to the mock through the escape hatch; returns the JSON
+ * (free with pt_string_free), or NULL after recording a failure. */
+static char *control(pt_client *c, const char *method, const char *path, const char *body) {
+    char *out = NULL;
+    pt_error *err = NULL;
+    pt_status s = pt_client_request(c, method, path, NULL, body, &out, &err);
+    if (s != PT_OK) {
+        fprintf(stderr, "  control %s %s failed: %s\n", method, path, err ? err->message : "?");
+        g_checks_failed_in_test++;
+    }
+    pt_error_free(err);
+    return out;
+}
+
+static void reset(pt_client *c) { pt_string_free(control(c, "POST", "/_mock/reset", NULL)); }
+
+static void fault(pt_client *c, const char *json) {
+    pt_string_free(control(c, "POST", "/_mock/faults", json));
+}
+
+/* What the server saw since the last reset (free with pt_string_free). */
+static char *seen(pt_client *c) { return control(c, "GET", "/_mock/requests", NULL); }
+
+/* An RFC 3339 time `secs` from now. */
+static void rfc3339_in(long secs, char *out, size_t cap) {
+    time_t t = time(NULL) + secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Every operation                                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef pt_status (*teams_op)(const pt_client *, const char *, char **, pt_error **);
+typedef pt_status (*admin_op)(const pt_admin_client *, const char *, char **, pt_error **);
+
+typedef struct {
+    const char *name;
+    teams_op fn;
+    const char *params;
+    const char *method;    /* what the server must have seen */
+    const char *path;      /* after /v1/teams/<team> */
+    const char *in_result; /* a piece of the result JSON */
+} teams_case;
+
+typedef struct {
+    const char *name;
+    admin_op fn;
+    const char *params;
+    const char *method;
+    const char *path;
+    const char *in_result;
+} admin_case;
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+static const teams_case TEAMS_CASES[] = {
+    {"audit_log.list_events", pt_audit_log_list_events, "{\"limit\": 5}", "GET", "/events", "\"next_cursor\""},
+    {"groups.list", pt_groups_list, "{\"limit\": 2}", "GET", "/groups", "\"count\":6"},
+    {"groups.create", pt_groups_create,
+     "{\"group_name\": \"NY Office\", \"allow_connections_within_group\": true, "
+     "\"show_user_assigned_managed_hosts\": true, \"show_personal_hosts\": false}",
+     "POST", "/groups", "NY Office"},
+    {"groups.get", pt_groups_get, "{\"group_id\": 1}", "GET", "/groups/1", "Engineering"},
+    {"groups.update", pt_groups_update, "{\"group_id\": 2, \"group_name\": \"Design Team\"}", "PUT", "/groups/2", "Design Team"},
+    {"groups.delete", pt_groups_delete, "{\"group_id\": 5}", "DELETE", "/groups/5", NULL},
+    {"groups.remove_members", pt_groups_remove_members, "{\"group_id\": 1, \"user_ids\": [1]}", "POST", "/groups/1/remove-members", NULL},
+    {"groups.add_permitted_groups", pt_groups_add_permitted_groups,
+     "{\"group_id\": 3, \"group_ids\": [4], \"direction\": \"outgoing\", "
+     "\"show_group_assigned_managed_hosts\": false, \"show_user_assigned_managed_hosts\": false, "
+     "\"show_personal_hosts\": false}",
+     "POST", "/groups/3/permitted-groups", NULL},
+    {"groups.remove_permitted_groups", pt_groups_remove_permitted_groups,
+     "{\"group_id\": 1, \"group_ids\": [2], \"direction\": \"outgoing\"}", "DELETE", "/groups/1/permitted-groups", NULL},
+    {"groups.update_permitted_group", pt_groups_update_permitted_group,
+     "{\"group_id\": 1, \"permitted_group_id\": 2, \"direction\": \"outgoing\"}", "PUT", "/groups/1/permitted-groups/2", NULL},
+    {"groups.add_members", pt_groups_add_members, "{\"group_id\": 2, \"user_ids\": [45]}", "POST", "/groups/2/members", NULL},
+    {"groups.assign_members", pt_groups_assign_members, "{\"group_id\": 2, \"user_ids\": [46]}", "POST", "/groups/2/add-members", NULL},
+    {"guest_access.get", pt_guest_access_get, "{\"invite_id\": \"gai_001\"}", "GET", "/guest-access-invites/gai_001", "guest.one@partner.com"},
+    {"guest_access.update", pt_guest_access_update, "{\"invite_id\": \"gai_001\", \"keyboard\": false}", "PUT", "/guest-access-invites/gai_001", "gai_001"},
+    {"guest_access.cancel", pt_guest_access_cancel, "{\"invite_id\": \"gai_001\"}", "DELETE", "/guest-access-invites/gai_001", NULL},
+    {"guest_access.list", pt_guest_access_list, NULL, "GET", "/guest-access-invites", "\"count\":5"},
+    {"guest_access.create", pt_guest_access_create, NULL /* built at run time */, "POST", "/guest-access-invites", "guest@example.com"},
+    {"guest_access.kick_guest", pt_guest_access_kick_guest, "{\"invite_id\": \"gai_002\"}", "DELETE", "/guest-access-invites/gai_002/guest", NULL},
+    {"guest_access.credits", pt_guest_access_credits, "{}", "GET", "/guest-access-invite-credits", "\"balance\":25"},
+    {"machines.list", pt_machines_list, "{\"assignment\": \"unassigned\"}", "GET", "/machines", "tm_017"},
+    {"machines.update", pt_machines_update, "{\"machine_id\": \"tm_017\", \"name\": \"Build box\"}", "PUT", "/machines/tm_017", "Build box"},
+    {"machines.delete", pt_machines_delete, "{\"machine_id\": \"tm_018\"}", "DELETE", "/machines/tm_018", NULL},
+    {"machines.get", pt_machines_get, "{\"machine_id\": \"tm_004\"}", "GET", "/machines/tm_004", "280FT1WJmkBJ4sIktlIkA2fiqoT"},
+    {"machines.create_assignment", pt_machines_create_assignment, "{\"machine_id\": \"tm_017\", \"user_id\": 45}", "POST", "/machines/tm_017/assignment", NULL},
+    {"machines.remove_assignment", pt_machines_remove_assignment, "{\"machine_id\": \"tm_001\"}", "DELETE", "/machines/tm_001/assignment", NULL},
+    {"machines.set_assignment", pt_machines_set_assignment, "{\"machine_id\": \"tm_019\", \"team_group_ids\": [1]}", "PUT", "/machines/tm_019/assignment", NULL},
+    {"machines.kick_user", pt_machines_kick_user, "{\"machine_id\": \"tm_001\", \"user_id\": 3}", "DELETE", "/machines/tm_001/users/3", NULL},
+    {"app_rules.list", pt_app_rules_list, "{\"limit\": 10}", "GET", "/app-rules", "tar_creative"},
+    {"app_rules.unassign", pt_app_rules_unassign, "{\"app_rule_id\": \"tar_creative\", \"user_ids\": [11]}", "POST", "/app-rules/tar_creative/unassign", NULL},
+    {"app_rules.assign", pt_app_rules_assign, "{\"app_rule_id\": \"tar_default\", \"user_ids\": [20]}", "POST", "/app-rules/tar_default/assign", NULL},
+    {"members.list", pt_members_list, "{\"limit\": 10, \"offset\": 0}", "GET", "/members", "\"count\":50"},
+    {"members.remove", pt_members_remove, "{\"user_id\": 50}", "DELETE", "/members/50", NULL},
+    {"members.get", pt_members_get, "{\"user_id\": 2}", "GET", "/members/2", "grace.lovelace@example.com"},
+    {"invites.list", pt_invites_list, "{}", "GET", "/member-invites", "new.hire1@example.com"},
+    {"invites.create", pt_invites_create, "{\"emails\": [\"new.person@example.com\"]}", "POST", "/member-invites", "join_url"},
+    {"invites.update", pt_invites_update, "{\"emails\": [\"new.hire1@example.com\"], \"group_id\": 3}", "PUT", "/member-invites", NULL},
+    {"invites.cancel", pt_invites_cancel, "{\"emails\": [\"intern@example.com\"]}", "POST", "/cancel-member-invites", NULL},
+    {"invites.cancel_deprecated", pt_invites_cancel_deprecated, "{\"emails\": [\"contractor@example.org\"]}", "DELETE", "/member-invites", NULL},
+    {"invites.resend", pt_invites_resend, "{\"emails\": [\"new.hire1@example.com\"]}", "POST", "/resend-member-invites", NULL},
+};
+
+static const admin_case ADMIN_CASES[] = {
+    {"teams.list", pt_admin_teams_list, NULL, "GET", "/api/v1/teams", "Engineering"},
+    {"teams.list_owned", pt_admin_teams_list_owned, "{}", "GET", "/api/v1/teams/user_owned", "Marketing"},
+    {"teams.get", pt_admin_teams_get, "{\"id\": \"2\"}", "GET", "/api/v1/teams/2", "Design"},
+    {"teams.create", pt_admin_teams_create, "{\"name\": \"Ops\", \"quota\": 1024, \"quota_mail_sent\": false}", "POST", "/api/v1/teams", "Ops"},
+    {"teams.update", pt_admin_teams_update, "{\"id\": \"3\", \"name\": \"Growth\"}", "PUT", "/api/v1/teams/3", "Growth"},
+    {"teams.delete", pt_admin_teams_delete, "{\"id\": \"4\"}", "DELETE", "/api/v1/teams/4", NULL},
+    {"teams.add_user", pt_admin_teams_add_user, "{\"team_id\": \"2\", \"user_id\": \"20\"}", "POST", "/api/v1/teams/2/users/20", NULL},
+    {"teams.remove_user", pt_admin_teams_remove_user, "{\"team_id\": \"1\", \"user_id\": \"6\"}", "DELETE", "/api/v1/teams/1/users/6", NULL},
+    {"users.assign_to_all_teams", pt_admin_users_assign_to_all_teams, "{\"user_id\": \"19\"}", "POST", "/api/v1/users/19/assign_to_all_teams", NULL},
+    {"users.remove_from_all_teams", pt_admin_users_remove_from_all_teams, "{\"user_id\": \"6\"}", "DELETE", "/api/v1/users/6/remove_from_all_teams", NULL},
+    {"teams.access_rights", pt_admin_teams_access_rights, "{\"id\": \"1\", \"type\": \"assets\"}", "GET", "/api/v1/teams/1/access_rights", "assets"},
+};
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The server saw exactly one request, `method` on `path`. */
+static void check_seen_one(pt_client *ctl, const char *method, const char *path) {
+    char *log = seen(ctl);
+    char want[512];
+    snprintf(want, sizeof want, "\"path\":\"%s\"", path);
+    CHECK(count_of(log, "\"method\":") == 1);
+    CHECK_CONTAINS(log, want);
+    snprintf(want, sizeof want, "\"method\":\"%s\"", method);
+    CHECK_CONTAINS(log, want);
+    pt_string_free(log);
+}
+
+/* One operation of the table: PT_OK, the expected piece of the result, and
+ * exactly one request, with the right method and path, seen by the server. */
+static void check_teams_case(pt_client *c, const teams_case *tc) {
+    char guest_params[1024], starts[64], expires[64], *json = NULL, path[256];
+    const char *params = tc->params;
+    pt_error *err = NULL;
+    pt_status s;
+    if (tc->fn == pt_guest_access_create) {
+        rfc3339_in(86400, starts, sizeof starts);
+        rfc3339_in(2 * 86400, expires, sizeof expires);
+        snprintf(guest_params, sizeof guest_params,
+                 "{\"host_peer_id\": \"280FT1WJmkBJ4sIktlIkA2fiqoT\", \"guest_email\": \"guest@example.com\", "
+                 "\"event_name\": \"Design review\", \"keyboard\": true, \"mouse\": true, \"gamepad\": false, "
+                 "\"time_zone\": \"Europe/Paris\", \"starts_at\": \"%s\", \"expires_at\": \"%s\", "
+                 "\"message\": \"Welcome\"}",
+                 starts, expires);
+        params = guest_params;
+    }
+    reset(c);
+    s = tc->fn(c, params, &json, &err);
+    CHECK_STATUS(s, PT_OK);
+    CHECK(err == NULL);
+    CHECK(json != NULL);
+    if (err) fprintf(stderr, "  %s: %s\n", tc->name, err->message);
+    if (tc->in_result) CHECK_CONTAINS(json, tc->in_result);
+    snprintf(path, sizeof path, "/v1/teams/%s%s", g_mock.team_id, tc->path);
+    check_seen_one(c, tc->method, path);
+    pt_string_free(json);
+    pt_error_free(err);
+}
+
+static void check_admin_case(pt_admin_client *a, pt_client *ctl, const admin_case *ac) {
+    char *json = NULL;
+    pt_error *err = NULL;
+    pt_status s;
+    reset(ctl);
+    s = ac->fn(a, ac->params, &json, &err);
+    CHECK_STATUS(s, PT_OK);
+    CHECK(err == NULL);
+    CHECK(json != NULL);
+    if (err) fprintf(stderr, "  %s: %s\n", ac->name, err->message);
+    if (ac->in_result) CHECK_CONTAINS(json, ac->in_result);
+    check_seen_one(ctl, ac->method, ac->path);
+    pt_string_free(json);
+    pt_error_free(err);
+}
+
+static void test_every_operation(void) {
+    pt_client *c = new_client();
+    pt_admin_client *a = new_admin(g_mock.admin_token);
+    char name[128];
+    size_t i;
+    for (i = 0; i < COUNT(TEAMS_CASES); i++) {
+        snprintf(name, sizeof name, "operation %s", TEAMS_CASES[i].name);
+        begin_test(name);
+        check_teams_case(c, &TEAMS_CASES[i]);
+        end_test(name);
+    }
+    for (i = 0; i < COUNT(ADMIN_CASES); i++) {
+        snprintf(name, sizeof name, "admin operation %s", ADMIN_CASES[i].name);
+        begin_test(name);
+        check_admin_case(a, c, &ADMIN_CASES[i]);
+        end_test(name);
+    }
+    pt_admin_client_free(a);
+    pt_client_free(c);
+}
+
+/* Results: the inner object, whole pages, null for 204s. */
+static void test_result_shapes(void) {
+    pt_client *c = new_client();
+    char *json = NULL;
+    pt_error *err = NULL;
+    reset(c);
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 1}", &json, &err), PT_OK);
+    CHECK(json != NULL && json[0] == '{' && strstr(json, "\"data\"") == NULL);
+    CHECK_CONTAINS(json, "\"user_id\":1");
+    pt_string_free(json);
+    CHECK_STATUS(pt_members_list(c, "{\"limit\": 3}", &json, &err), PT_OK);
+    CHECK(json != NULL && strncmp(json, "{\"data\":[", 9) == 0);
+    CHECK_CONTAINS(json, "\"count\":50");
+    pt_string_free(json);
+    CHECK_STATUS(pt_groups_delete(c, "{\"group_id\": 4}", &json, &err), PT_OK);
+    CHECK(json != NULL && strcmp(json, "null") == 0);
+    pt_string_free(json);
+    CHECK_STATUS(pt_guest_access_credits(c, NULL, &json, &err), PT_OK);
+    CHECK(json != NULL && strcmp(json, "{\"balance\":25}") == 0);
+    pt_string_free(json);
+    CHECK(err == NULL);
+    pt_client_free(c);
+}
+
+/* The generic pt_call reaches every operation by name. */
+static void test_generic_call(void) {
+    pt_client *c = new_client();
+    pt_admin_client *a = new_admin(g_mock.admin_token);
+    char *direct = NULL, *generic = NULL;
+    pt_error *err = NULL;
+    reset(c);
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 12}", &direct, &err), PT_OK);
+    CHECK_STATUS(pt_call(c, "members.get", "{\"user_id\": 12}", &generic, &err), PT_OK);
+    CHECK(direct && generic && strcmp(direct, generic) == 0);
+    CHECK_CONTAINS(generic, "grace.hopper@example.com");
+    pt_string_free(generic);
+    CHECK_STATUS(pt_admin_call(a, "teams.get", "{\"id\": \"1\"}", &generic, &err), PT_OK);
+    CHECK_CONTAINS(generic, "Engineering");
+    pt_string_free(generic);
+    CHECK_STATUS(pt_call(c, "members.nope", "{}", &generic, &err), PT_ERR_VALIDATION);
+    CHECK(generic == NULL && err != NULL && strcmp(err->field, "operation") == 0);
+    pt_error_free(err);
+    CHECK_STATUS(pt_call(c, "members", "{}", &generic, &err), PT_ERR_VALIDATION);
+    pt_error_free(err);
+    /* An admin operation is not reachable through the Teams client. */
+    CHECK_STATUS(pt_call(c, "teams.list", "{}", &generic, &err), PT_ERR_VALIDATION);
+    pt_error_free(err);
+    pt_string_free(direct);
+    pt_admin_client_free(a);
+    pt_client_free(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bad input: PT_ERR_VALIDATION, never a crash, nothing sent                */
+/* ------------------------------------------------------------------------ */
+
+static void expect_validation(pt_status s, pt_error *err, const char *field) {
+    CHECK_STATUS(s, PT_ERR_VALIDATION);
+    CHECK(err != NULL);
+    if (err == NULL) return;
+    CHECK(err->code == PT_ERR_VALIDATION);
+    CHECK(err->http_status == 0);
+    CHECK(err->message != NULL && err->message[0] != '\0');
+    CHECK(err->request_id == NULL);
+    CHECK(err->retry_after < 0);
+    if (field) {
+        CHECK(err->field != NULL && strcmp(err->field, field) == 0);
+        if (err->field && strcmp(err->field, field) != 0)
+            fprintf(stderr, "  field %s, expected %s (%s)\n", err->field, field, err->message);
+    }
+}
+
+/* The call runs first, then the error it stored is checked. */
+#define EXPECT_VALIDATION(call, e, field)      \
+    do {                                       \
+        pt_status s_ = (call);                 \
+        expect_validation(s_, (e), (field));   \
+    } while (0)
+
+static void test_bad_input(void) {
+    pt_client *c = new_client();
+    char *json = (char *)"garbage";
+    pt_error *err = NULL;
+    char *log;
+    static const char bad_utf8[] = "{\"user_id\": 1, \"x\": \"\xff\xfe\"}";
+    reset(c);
+
+    EXPECT_VALIDATION(pt_members_get(NULL, "{\"user_id\": 1}", &json, &err), err, "client");
+    CHECK(json == NULL);
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_get(c, "{\"user_id\": 1}", NULL, &err), err, "out_json");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_get(c, bad_utf8, &json, &err), err, "params_json");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_get(c, "{\"user_id\": 1", &json, &err), err, "params_json");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_get(c, "[1, 2]", &json, &err), err, "params_json");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_get(c, "42", &json, &err), err, "params_json");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_get(c, NULL, &json, &err), err, "user_id"); /* required */
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_get(c, "{\"user_id\": \"two\"}", &json, &err), err, "user_id");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_list(c, "{\"limit\": 0}", &json, &err), err, "limit");
+    CHECK_CONTAINS(err ? err->message : NULL, "limit");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_list(c, "{\"limt\": 5}", &json, &err), err, "limt");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_list(c, "{\"_options\": {\"timeout_ms\": -5}}", &json, &err), err,
+                      "_options.timeout_ms");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_list(c, "{\"_options\": {\"retries\": 1}}", &json, &err), err,
+                      "_options.retries");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_members_list(c, "{\"_options\": [1]}", &json, &err), err, "_options");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_invites_create(c, "{\"emails\": [\"not-an-email\"]}", &json, &err), err, NULL);
+    CHECK_CONTAINS(err ? err->field : NULL, "emails");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_groups_create(c, "{\"group_name\": \"X\", \"allow_connections_within_group\": true, \"show_personal_hosts\": false}", &json, &err), err, "group_name");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_call(c, NULL, "{}", &json, &err), err, "operation");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_call(c, "members.\xff", "{}", &json, &err), err, "operation");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_client_request(c, "PATCH", "/x", NULL, NULL, &json, &err), err, "method");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_client_request(c, "GET", NULL, NULL, NULL, &json, &err), err, "path");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_client_request(c, "GET", "/x", "{\"a\": [1]}", NULL, &json, &err), err, "query_json.a");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_client_request(c, "POST", "/x", NULL, "{nope", &json, &err), err, "body_json");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_quota_status(NULL, &json, &err), err, "client");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_admin_teams_list(NULL, "{}", &json, &err), err, "client");
+    pt_error_free(err);
+    EXPECT_VALIDATION(pt_iter_next(NULL, &json, &err), err, "iter");
+    pt_error_free(err);
+    /* A NULL out_error is fine: only the status comes back. */
+    CHECK_STATUS(pt_members_get(c, "{}", &json, NULL), PT_ERR_VALIDATION);
+    CHECK(json == NULL);
+
+    /* Nothing of the above reached the server. */
+    log = seen(c);
+    CHECK(log != NULL && strcmp(log, "[]") == 0);
+    if (log && strcmp(log, "[]") != 0) fprintf(stderr, "  server saw %s\n", log);
+    pt_string_free(log);
+
+    /* Freeing NULL is fine everywhere. */
+    pt_string_free(NULL);
+    pt_error_free(NULL);
+    pt_client_free(NULL);
+    pt_admin_client_free(NULL);
+    pt_iter_free(NULL);
+    pt_client_options_init(NULL);
+    pt_admin_client_options_init(NULL);
+    pt_client_free(c);
+}
+
+static void test_bad_client_options(void) {
+    pt_client_options opts;
+    pt_admin_client_options aopts;
+    pt_error *err = NULL;
+    pt_client *c;
+    pt_admin_client *a;
+    static const char bad_utf8_key[] = "tapi_team.\xc3\x28";
+
+    memset(&opts, 0, sizeof opts); /* version 0: not initialised */
+    opts.api_key = g_mock.api_key;
+    opts.base_url = g_mock.base_url;
+    c = pt_client_new(&opts, &err);
+    CHECK(c == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, "options.version");
+    pt_error_free(err);
+
+    pt_client_options_init(&opts);
+    CHECK(opts.version == PT_OPTIONS_VERSION && opts.api_key == NULL && opts.max_retries < 0);
+    opts.api_key = g_mock.api_key;
+    opts.base_url = "http://api.example.com"; /* plain http off loopback */
+    c = pt_client_new(&opts, &err);
+    CHECK(c == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, "base_url");
+    pt_error_free(err);
+
+    opts.base_url = "not a url";
+    c = pt_client_new(&opts, &err);
+    CHECK(c == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, "base_url");
+    pt_error_free(err);
+
+    opts.base_url = g_mock.base_url;
+    opts.api_key = bad_utf8_key;
+    c = pt_client_new(&opts, &err);
+    CHECK(c == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, "api_key");
+    pt_error_free(err);
+
+    /* No key anywhere (the suite runs with PARSEC_API_KEY unset). */
+    opts.api_key = NULL;
+    c = pt_client_new(&opts, &err);
+    CHECK(c == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, "api_key");
+    /* The error never carries a secret. */
+    pt_error_free(err);
+
+    pt_admin_client_options_init(&aopts);
+    a = pt_admin_client_new(&aopts, &err); /* no base URL */
+    CHECK(a == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, NULL);
+    pt_error_free(err);
+    /* A NULL out_error with a failure: NULL back, nothing leaks. */
+    CHECK(pt_admin_client_new(&aopts, NULL) == NULL);
+}
+
+/* NULL fields fall back to the environment. */
+static void test_environment_fallback(void) {
+    pt_client *c;
+    pt_admin_client *a;
+    pt_error *err = NULL;
+    char *json = NULL;
+    setenv("PARSEC_API_KEY", g_mock.api_key, 1);
+    setenv("PARSEC_BASE_URL", g_mock.base_url, 1);
+    setenv("PARSEC_ADMIN_BASE_URL", g_mock.base_url, 1);
+    setenv("PARSEC_ADMIN_TOKEN", g_mock.admin_token, 1);
+    c = pt_client_new(NULL, &err);
+    CHECK(c != NULL && err == NULL);
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 3}", &json, &err), PT_OK);
+    CHECK_CONTAINS(json, "alan.lovelace@example.com");
+    pt_string_free(json);
+    a = pt_admin_client_new(NULL, &err);
+    CHECK(a != NULL);
+    CHECK_STATUS(pt_admin_teams_list(a, NULL, &json, &err), PT_OK);
+    pt_string_free(json);
+    pt_admin_client_free(a);
+    pt_client_free(c);
+    unsetenv("PARSEC_API_KEY");
+    unsetenv("PARSEC_BASE_URL");
+    unsetenv("PARSEC_ADMIN_BASE_URL");
+    unsetenv("PARSEC_ADMIN_TOKEN");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Every status                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* A GET /members/2 answered by a fault with `status`. */
+static void check_fault_status(pt_client *c, int status, pt_status want) {
+    char body[256], *json = NULL;
+    pt_error *err = NULL;
+    reset(c);
+    snprintf(body, sizeof body,
+             "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 5, \"status\": %d, "
+             "\"body\": \"{\\\"message\\\": \\\"fault %d\\\"}\"}",
+             status, status);
+    fault(c, body);
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2, \"_options\": {\"max_retries\": 0}}", &json, &err), want);
+    CHECK(json == NULL);
+    CHECK(err != NULL);
+    if (err) {
+        char text[32];
+        CHECK(err->code == want);
+        CHECK(err->http_status == status);
+        snprintf(text, sizeof text, "fault %d", status);
+        CHECK_CONTAINS(err->message, text);
+        CHECK(err->request_id != NULL && err->request_id[0] != '\0');
+        if (err->request_id) CHECK_CONTAINS(err->message, err->request_id);
+        CHECK(err->body != NULL);
+        CHECK(err->retries_taken == 0);
+    }
+    pt_error_free(err);
+}
+
+static void test_http_statuses(void) {
+    pt_client *c = new_client();
+    check_fault_status(c, 400, PT_ERR_BAD_REQUEST);
+    check_fault_status(c, 401, PT_ERR_AUTHENTICATION);
+    check_fault_status(c, 403, PT_ERR_PERMISSION_DENIED);
+    check_fault_status(c, 404, PT_ERR_NOT_FOUND);
+    check_fault_status(c, 409, PT_ERR_CONFLICT);
+    check_fault_status(c, 422, PT_ERR_UNPROCESSABLE);
+    check_fault_status(c, 500, PT_ERR_SERVER);
+    check_fault_status(c, 405, PT_ERR_API);
+    check_fault_status(c, 418, PT_ERR_API);
+    pt_client_free(c);
+}
+
+static void test_real_server_errors(void) {
+    pt_client *c = new_client();
+    pt_client *wrong = client_with(g_mock.base_url, "tapi_1or58Uz1O6ObcpGCN9.d3JvbmdrZXk", -1);
+    pt_admin_client *nonadmin = new_admin("pta_user_0003_0badc0de98765432");
+    pt_admin_client *badtoken = new_admin("pta_nobody");
+    char *json = NULL, *log;
+    pt_error *err = NULL;
+    reset(c);
+
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 9999}", &json, &err), PT_ERR_NOT_FOUND);
+    CHECK(err && err->http_status == 404 && err->request_id != NULL && !err->retryable);
+    pt_error_free(err);
+
+    CHECK_STATUS(pt_members_remove(c, "{\"user_id\": 1}", &json, &err), PT_ERR_CONFLICT); /* the owner */
+    CHECK(err && err->http_status == 409);
+    pt_error_free(err);
+
+    CHECK_STATUS(pt_members_get(wrong, "{\"user_id\": 2}", &json, &err), PT_ERR_AUTHENTICATION);
+    CHECK(err && err->http_status == 401);
+    if (err) CHECK(strstr(err->message, "d3JvbmdrZXk") == NULL); /* never the key */
+    pt_error_free(err);
+
+    CHECK_STATUS(pt_admin_teams_list(badtoken, NULL, &json, &err), PT_ERR_AUTHENTICATION);
+    pt_error_free(err);
+    CHECK_STATUS(pt_admin_teams_delete(nonadmin, "{\"id\": \"1\"}", &json, &err), PT_ERR_PERMISSION_DENIED);
+    pt_error_free(err);
+    CHECK(json == NULL);
+
+    log = seen(c);
+    CHECK(count_of(log, "\"path\":\"/v1/teams/") == 3);
+    CHECK(count_of(log, "\"path\":\"/api/v1/teams") == 2);
+    pt_string_free(log);
+    pt_admin_client_free(badtoken);
+    pt_admin_client_free(nonadmin);
+    pt_client_free(wrong);
+    pt_client_free(c);
+}
+
+static void test_permission_denied_key(void) {
+    mock_server m;
+    const char *args[] = {"--key", "tapi_1or58Uz1O6ObcpGCN9.cmVhZG9ubHk=View Team Members", NULL};
+    pt_client *c;
+    char *json = NULL;
+    pt_error *err = NULL;
+    if (mock_start(&m, args) != 0) {
+        CHECK(!"second mock started");
+        return;
+    }
+    c = client_with(m.base_url, "tapi_1or58Uz1O6ObcpGCN9.cmVhZG9ubHk", -1);
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2}", &json, &err), PT_OK);
+    pt_string_free(json);
+    CHECK_STATUS(pt_groups_list(c, NULL, &json, &err), PT_ERR_PERMISSION_DENIED);
+    CHECK(err && err->http_status == 403 && err->request_id != NULL);
+    CHECK(json == NULL);
+    pt_error_free(err);
+    pt_client_free(c);
+    mock_stop(&m);
+}
+
+static void test_rate_limited(void) {
+    pt_client *c = new_client();
+    char *json = NULL, *log;
+    pt_error *err = NULL;
+    reset(c);
+    /* Retry-After beyond max_retry_wait (60 s): fails at once, not slept through. */
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 1, \"status\": 429, \"retry_after\": 120}");
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2}", &json, &err), PT_ERR_RATE_LIMITED);
+    CHECK(err && err->http_status == 429 && err->retry_after == 120.0 && err->retryable);
+    CHECK(err && err->retries_taken == 0);
+    pt_error_free(err);
+    log = seen(c);
+    CHECK(count_of(log, "\"status\":429") == 1);
+    pt_string_free(log);
+
+    /* A short Retry-After is honoured and the call then succeeds. */
+    reset(c);
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 1, \"status\": 429, \"retry_after\": 0}");
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2}", &json, &err), PT_OK);
+    pt_string_free(json);
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"GET\"") == 2);
+    pt_string_free(log);
+    pt_client_free(c);
+}
+
+static void test_retries_and_server_errors(void) {
+    pt_client *c = new_client();
+    char *json = NULL, *log;
+    pt_error *err = NULL;
+
+    /* GET: a 503 is retried. */
+    reset(c);
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 1, \"status\": 503}");
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2}", &json, &err), PT_OK);
+    pt_string_free(json);
+    log = seen(c);
+    CHECK(count_of(log, "\"path\":\"/v1/teams/") == 2);
+    pt_string_free(log);
+
+    /* GET: retries run out (max_retries 1 => 2 attempts). */
+    reset(c);
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 5, \"status\": 502}");
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2, \"_options\": {\"max_retries\": 1}}", &json, &err), PT_ERR_SERVER);
+    CHECK(err && err->retries_taken == 1 && err->http_status == 502 && !err->may_have_been_applied);
+    pt_error_free(err);
+    log = seen(c);
+    CHECK(count_of(log, "\"path\":\"/v1/teams/") == 2);
+    pt_string_free(log);
+
+    /* POST: a 500 is never retried, and may have been applied. */
+    reset(c);
+    fault(c, "{\"method\": \"POST\", \"path\": \"/v1/teams/*/member-invites\", \"times\": 5, \"status\": 500}");
+    CHECK_STATUS(pt_invites_create(c, "{\"emails\": [\"x@example.com\"]}", &json, &err), PT_ERR_SERVER);
+    CHECK(err && err->retries_taken == 0 && err->may_have_been_applied && !err->retryable);
+    pt_error_free(err);
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"POST\"") == 1);
+    pt_string_free(log);
+    pt_client_free(c);
+}
+
+static void test_timeout_and_connection(void) {
+    pt_client *c = new_client();
+    pt_client *nowhere = client_with("http://127.0.0.1:1", g_mock.api_key, 0);
+    char *json = NULL;
+    pt_error *err = NULL;
+    reset(c);
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 1, \"delay_ms\": 3000}");
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2, \"_options\": {\"timeout_ms\": 300, \"max_retries\": 0}}", &json, &err),
+                 PT_ERR_TIMEOUT);
+    CHECK(err && err->http_status == 0 && err->request_id == NULL);
+    CHECK(json == NULL);
+    pt_error_free(err);
+
+    CHECK_STATUS(pt_members_get(nowhere, "{\"user_id\": 2}", &json, &err), PT_ERR_CONNECTION);
+    CHECK(err && err->http_status == 0 && err->retryable && !err->may_have_been_applied);
+    pt_error_free(err);
+
+    /* A dropped connection on a POST: a connection error that may have been applied. */
+    reset(c);
+    fault(c, "{\"method\": \"POST\", \"path\": \"/v1/teams/*/groups\", \"times\": 1, \"drop_connection\": true}");
+    CHECK_STATUS(pt_groups_create(c, "{\"group_name\": \"Drop\", \"allow_connections_within_group\": false, \"show_user_assigned_managed_hosts\": false, \"show_personal_hosts\": false}", &json, &err),
+                 PT_ERR_CONNECTION);
+    CHECK(err && err->may_have_been_applied);
+    pt_error_free(err);
+    pt_client_free(nowhere);
+    pt_client_free(c);
+}
+
+static void test_decode_error(void) {
+    pt_client *c = new_client();
+    char *json = NULL;
+    pt_error *err = NULL;
+    reset(c);
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 1, \"status\": 200, \"body\": \"<html>not json\"}");
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2}", &json, &err), PT_ERR_DECODE);
+    CHECK(err && err->http_status == 200 && err->body != NULL);
+    CHECK(json == NULL);
+    pt_error_free(err);
+    pt_client_free(c);
+}
+
+static void test_status_names(void) {
+    CHECK(strcmp(pt_status_name(PT_OK), "PT_OK") == 0);
+    CHECK(strcmp(pt_status_name(PT_ERR_VALIDATION), "PT_ERR_VALIDATION") == 0);
+    CHECK(strcmp(pt_status_name(PT_ERR_INTERNAL), "PT_ERR_INTERNAL") == 0);
+    CHECK(strcmp(pt_status_name(-1), "PT_ERR_UNKNOWN") == 0);
+    CHECK(strcmp(pt_status_name(1000), "PT_ERR_UNKNOWN") == 0);
+    CHECK(PT_OK == 0 && PT_ERR_VALIDATION == 1 && PT_ERR_DECODE == 13 && PT_ERR_INTERNAL == 14);
+    CHECK(strcmp(pt_version(), "0.1.0") == 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Iterators, quotas, the escape hatch                                      */
+/* ------------------------------------------------------------------------ */
+
+static void test_iterators(void) {
+    pt_client *c = new_client();
+    pt_iter *it = NULL;
+    pt_error *err = NULL;
+    char *item = NULL, *log;
+    int n = 0, saw_50 = 0;
+    reset(c);
+    CHECK_STATUS(pt_iter_new(c, "members.list", "{\"limit\": 20}", &it, &err), PT_OK);
+    for (;;) {
+        pt_status s = pt_iter_next(it, &item, &err);
+        CHECK_STATUS(s, PT_OK);
+        if (s != PT_OK || item == NULL) break;
+        n++;
+        if (strstr(item, "\"user_id\":50,") || strstr(item, "\"user_id\":50}")) saw_50 = 1;
+        pt_string_free(item);
+    }
+    CHECK(n == 50 && saw_50);
+    /* Once exhausted it stays exhausted, without another request. */
+    CHECK_STATUS(pt_iter_next(it, &item, &err), PT_OK);
+    CHECK(item == NULL);
+    pt_iter_free(it);
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"GET\"") == 3); /* 20 + 20 + 10 */
+    CHECK_CONTAINS(log, "offset=40");
+    pt_string_free(log);
+
+    /* The audit log follows next_cursor. */
+    reset(c);
+    CHECK_STATUS(pt_iter_new(c, "audit_log.list_events", "{\"limit\": 100}", &it, &err), PT_OK);
+    n = 0;
+    while (pt_iter_next(it, &item, &err) == PT_OK && item != NULL) {
+        n++;
+        pt_string_free(item);
+    }
+    CHECK(n == 320);
+    pt_iter_free(it);
+    log = seen(c);
+    CHECK(count_of(log, "cursor=") >= 3);
+    pt_string_free(log);
+
+    CHECK_STATUS(pt_iter_new(c, "members.get", "{\"user_id\": 1}", &it, &err), PT_ERR_VALIDATION);
+    CHECK(it == NULL);
+    pt_error_free(err);
+    CHECK_STATUS(pt_iter_new(c, "members.list", "{\"limit\": 500}", &it, &err), PT_OK);
+    CHECK_STATUS(pt_iter_next(it, &item, &err), PT_ERR_VALIDATION);
+    CHECK(item == NULL && err && strcmp(err->field, "limit") == 0);
+    pt_error_free(err);
+    pt_iter_free(it);
+    pt_client_free(c);
+}
+
+static void test_quota_status(void) {
+    pt_client *c = new_client();
+    char *json = NULL;
+    pt_error *err = NULL;
+    int i;
+    reset(c);
+    CHECK_STATUS(pt_quota_status(c, &json, &err), PT_OK);
+    CHECK_CONTAINS(json, "\"name\":\"audit_log\"");
+    CHECK_CONTAINS(json, "\"remaining\":50");
+    pt_string_free(json);
+    for (i = 0; i < 3; i++) {
+        CHECK_STATUS(pt_audit_log_list_events(c, "{\"limit\": 1}", &json, &err), PT_OK);
+        pt_string_free(json);
+    }
+    CHECK_STATUS(pt_quota_status(c, &json, &err), PT_OK);
+    CHECK_CONTAINS(json, "\"name\":\"audit_log\",\"limit\":50,\"remaining\":47");
+    pt_string_free(json);
+    pt_client_free(c);
+}
+
+static void test_escape_hatch(void) {
+    pt_client *c = new_client();
+    pt_admin_client *a = new_admin(g_mock.admin_token);
+    char *json = NULL, *log;
+    pt_error *err = NULL;
+    reset(c);
+    CHECK_STATUS(pt_client_request(c, "GET", "/v1/teams/{team_id}/members", "{\"limit\": 2, \"offset\": 1, \"email\": null}", NULL, &json, &err), PT_OK);
+    CHECK_CONTAINS(json, "\"count\":50");
+    CHECK_CONTAINS(json, "grace.lovelace@example.com");
+    pt_string_free(json);
+    CHECK_STATUS(pt_client_request(c, "GET", "/v1/teams/{team_id}/members/777", NULL, NULL, &json, &err), PT_ERR_NOT_FOUND);
+    pt_error_free(err);
+    CHECK_STATUS(pt_admin_client_request(a, "GET", "/api/v1/teams/1", NULL, NULL, &json, &err), PT_OK);
+    CHECK_CONTAINS(json, "Engineering");
+    pt_string_free(json);
+    log = seen(c);
+    CHECK_CONTAINS(log, "limit=2");
+    CHECK(count_of(log, "\"method\":\"GET\"") == 3);
+    pt_string_free(log);
+    pt_admin_client_free(a);
+    pt_client_free(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threads                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define THREADS 16
+#define CALLS_PER_THREAD 25
+
+typedef struct {
+    const pt_client *client;
+    int index;
+    int ok;
+    int wrong;
+} thread_arg;
+
+static void *thread_main(void *p) {
+    thread_arg *t = p;
+    int i;
+    for (i = 0; i < CALLS_PER_THREAD; i++) {
+        int user = 1 + (t->index * CALLS_PER_THREAD + i) % 50;
+        char params[64], want[32], *json = NULL;
+        pt_error *err = NULL;
+        pt_status s;
+        snprintf(params, sizeof params, "{\"user_id\": %d}", user);
+        snprintf(want, sizeof want, "\"user_id\":%d", user);
+        s = pt_members_get(t->client, params, &json, &err);
+        if (s == PT_OK && json && strstr(json, want)) t->ok++;
+        else t->wrong++;
+        pt_string_free(json);
+        pt_error_free(err);
+        /* Every fourth call also fails validation, concurrently. */
+        if (i % 4 == 0) {
+            s = pt_members_get(t->client, "{\"user_id\": -1}", &json, &err);
+            if (s != PT_ERR_VALIDATION || json != NULL) t->wrong++;
+            pt_error_free(err);
+        }
+    }
+    return NULL;
+}
+
+static void test_threads_share_one_client(void) {
+    pt_client *c = new_client();
+    pthread_t th[THREADS];
+    thread_arg args[THREADS];
+    int i, ok = 0, wrong = 0;
+    char *log;
+    reset(c);
+    for (i = 0; i < THREADS; i++) {
+        args[i].client = c;
+        args[i].index = i;
+        args[i].ok = args[i].wrong = 0;
+        CHECK(pthread_create(&th[i], NULL, thread_main, &args[i]) == 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ok += args[i].ok;
+        wrong += args[i].wrong;
+    }
+    CHECK(ok == THREADS * CALLS_PER_THREAD);
+    CHECK(wrong == 0);
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"GET\"") == THREADS * CALLS_PER_THREAD);
+    pt_string_free(log);
+    pt_client_free(c);
+}
+
+/* After fork(), the child makes its own client and it works. */
+static void test_fork_child(void) {
+    pid_t pid;
+    int status = -1;
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        pt_client *c = client_with(g_mock.base_url, g_mock.api_key, -1);
+        char *json = NULL;
+        pt_status s = pt_members_get(c, "{\"user_id\": 2}", &json, NULL);
+        int ok = s == PT_OK && json && strstr(json, "grace.lovelace@example.com");
+        pt_string_free(json);
+        pt_client_free(c);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    if (pid > 0) {
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+}
+
+int main(int argc, char **argv) {
+    g_mock_bin = argc > 1 ? argv[1] : getenv("PARSEC_TEAMS_MOCK");
+    if (g_mock_bin == NULL) {
+        fprintf(stderr, "usage: %s PATH/TO/parsec-teams-mock\n", argv[0]);
+        return 2;
+    }
+    unsetenv("PARSEC_API_KEY");
+    unsetenv("PARSEC_TEAM_ID");
+    unsetenv("PARSEC_BASE_URL");
+    unsetenv("PARSEC_ADMIN_BASE_URL");
+    unsetenv("PARSEC_ADMIN_TOKEN");
+    signal(SIGPIPE, SIG_IGN);
+    if (mock_start(&g_mock, NULL) != 0) {
+        fprintf(stderr, "cannot start the mock server %s\n", g_mock_bin);
+        return 2;
+    }
+    printf("libparsec_teams %s against %s\n", pt_version(), g_mock.base_url);
+
+    run_test("status names and version", test_status_names);
+    test_every_operation(); /* one test per operation: 39 + 11 */
+    run_test("result shapes", test_result_shapes);
+    run_test("generic pt_call", test_generic_call);
+    run_test("bad input gives PT_ERR_VALIDATION and sends nothing", test_bad_input);
+    run_test("bad client options", test_bad_client_options);
+    run_test("environment fallback", test_environment_fallback);
+    run_test("HTTP statuses map to pt_status", test_http_statuses);
+    run_test("real server errors", test_real_server_errors);
+    run_test("a key without the permission", test_permission_denied_key);
+    run_test("rate limited", test_rate_limited);
+    run_test("retries and server errors", test_retries_and_server_errors);
+    run_test("timeout and connection errors", test_timeout_and_connection);
+    run_test("decode error", test_decode_error);
+    run_test("iterators", test_iterators);
+    run_test("quota status", test_quota_status);
+    run_test("escape hatch", test_escape_hatch);
+    run_test("16 threads share one client", test_threads_share_one_client);
+    run_test("fork: the child's own client", test_fork_child);
+
+    mock_stop(&g_mock);
+    printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed == 0 ? 0 : 1;
+}

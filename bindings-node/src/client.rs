@@ -1,0 +1,584 @@
+//! The generic call path: one `call` for every operation of the table, a
+//! paginator over the core's `Paginator`, the `request` escape hatch, and the
+//! cancel token an `AbortSignal` drives.
+//!
+//! Arguments cross as JSON text (keyed by wire names); results cross as the
+//! JSON text of the decoded result, which JavaScript parses with `JSON.parse`
+//! (faster in V8 than building objects through N-API, and no `Value` tree is
+//! built in Rust: the core decodes straight into a `RawValue`).
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use napi::bindgen_prelude::{check_status, spawn, sys, Either, FnArgs, Function, ToNapiValue, TypeName};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Result, Status, ValueType};
+use napi_derive::napi;
+use parsec_teams::pagination::Paginator;
+use parsec_teams::spec::{Operation, ResultKind, OPERATIONS};
+use parsec_teams::{
+    AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error as CoreError, HttpMethod, RawResponse, RequestOptions,
+};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use tokio::sync::{watch, Mutex};
+
+use crate::errors::ErrorRecord;
+
+/// Options of `Client` / `AdminClient`, as JavaScript passes them.
+#[napi(object)]
+pub struct ClientConfig {
+    pub api_key: Option<String>,
+    pub team_id: Option<String>,
+    pub base_url: Option<String>,
+    /// The admin API's bearer token.
+    pub token: Option<String>,
+    pub timeout_ms: Option<f64>,
+    pub max_retries: Option<u32>,
+    pub max_retry_wait_ms: Option<f64>,
+    /// `node <version>`, for the User-Agent.
+    pub language: Option<String>,
+}
+
+/// JSON text for JavaScript's `JSON.parse`. ASCII text (the usual case) is
+/// handed to V8 as Latin-1, a plain copy, instead of going through UTF-8 decoding.
+pub struct JsonText(pub String);
+
+impl TypeName for JsonText {
+    fn type_name() -> &'static str {
+        "String"
+    }
+    fn value_type() -> ValueType {
+        ValueType::String
+    }
+}
+
+impl ToNapiValue for JsonText {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        if !val.0.is_ascii() {
+            return String::to_napi_value(env, val.0);
+        }
+        let mut out = std::ptr::null_mut();
+        check_status!(sys::napi_create_string_latin1(env, val.0.as_ptr().cast(), val.0.len() as isize, &mut out))?;
+        Ok(out)
+    }
+}
+
+/// Delivers finished calls to JavaScript: ONE threadsafe function per client
+/// (weak, so it never keeps the event loop alive by itself; the JavaScript
+/// layer holds a ref'd handle while calls are in flight), instead of a
+/// threadsafe function and a promise per call. Completions that finish
+/// together are delivered in one turn of the event loop.
+/// The arguments of `onComplete(id, status, body, headers, requestId,
+/// retriesTaken, flags, error)`: positional, so no object is built through
+/// N-API per call (flags: 1 aborted, 2 done, 4 unchecked).
+type CompletionArgs = FnArgs<(u32, u32, Option<JsonText>, Option<String>, Option<String>, u32, u32, Option<ErrorRecord>)>;
+type Completer = ThreadsafeFunction<CompletionArgs, (), CompletionArgs, Status, false, true>;
+
+fn complete(done: &Completer, id: u32, r: NativeResponse) {
+    let flags = u32::from(r.aborted) | u32::from(r.done) << 1 | u32::from(r.unchecked) << 2;
+    let args = (id, r.status, r.body, r.headers, r.request_id, r.retries_taken, flags, r.error);
+    // NonBlocking on an unbounded queue only fails while the environment is closing.
+    let _ = done.call(FnArgs::from(args), ThreadsafeFunctionCallMode::NonBlocking);
+}
+
+/// Runs one call's future on the shared runtime and always reports back, even
+/// if the future panics (a Promise left pending forever would also keep Node alive).
+fn run_and_complete<F>(done: Arc<Completer>, id: u32, fut: F)
+where
+    F: Future<Output = NativeResponse> + Send + 'static,
+{
+    spawn(async move {
+        let response = AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let message = format!("internal error in parsec-teams: {what}");
+            NativeResponse {
+                error: Some(ErrorRecord {
+                    class_name: "ParsecError".into(),
+                    code: "internal_error".into(),
+                    display: message.clone(),
+                    message,
+                    status: None,
+                    body: None,
+                    request_id: None,
+                    retry_after: None,
+                    retryable: false,
+                    retries_taken: 0,
+                    may_have_been_applied: true,
+                    field: None,
+                    method: None,
+                    path: None,
+                }),
+                ..Default::default()
+            }
+        });
+        complete(&done, id, response);
+    });
+}
+
+/// What one native call resolves to. Exactly one of `body` (the result as
+/// JSON text; for pages of `nextPage`, the items), `error`, `aborted` or
+/// `done` (a paginator at its end) is meaningful.
+#[derive(Default)]
+pub struct NativeResponse {
+    pub status: u32,
+    pub body: Option<JsonText>,
+    /// Response headers as `name: value` lines joined by `\n`.
+    pub headers: Option<String>,
+    pub request_id: Option<String>,
+    pub retries_taken: u32,
+    pub error: Option<ErrorRecord>,
+    pub aborted: bool,
+    pub done: bool,
+    /// `body` is the response body as received: `JSON.parse` it, and on failure
+    /// ask `checkResult` for the core's decoding of it.
+    pub unchecked: bool,
+}
+
+impl NativeResponse {
+    fn failed(e: &CoreError) -> Self {
+        NativeResponse { error: Some(e.into()), ..Default::default() }
+    }
+
+    fn ok(raw: &RawResponse, body: String) -> Self {
+        let mut headers = String::with_capacity(256);
+        for (name, value) in &raw.headers {
+            if let Ok(v) = value.to_str() {
+                if !headers.is_empty() {
+                    headers.push('\n');
+                }
+                headers.push_str(name.as_str());
+                headers.push_str(": ");
+                headers.push_str(v);
+            }
+        }
+        NativeResponse {
+            status: u32::from(raw.status),
+            body: Some(JsonText(body)),
+            headers: Some(headers),
+            request_id: raw.request_id.clone(),
+            retries_taken: raw.retries_taken,
+            ..Default::default()
+        }
+    }
+}
+
+/// What `checkResult` found: the result's JSON text, or the error.
+#[napi(object, object_from_js = false)]
+pub struct CheckedResult {
+    pub body: Option<String>,
+    pub error: Option<ErrorRecord>,
+}
+
+/// Cancels the native calls it was passed to; `AbortSignal` listeners call `cancel()`.
+/// Cancelling drops the Rust future, which closes the request.
+#[napi]
+pub struct CancelToken {
+    tx: watch::Sender<bool>,
+}
+
+#[napi]
+impl CancelToken {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        CancelToken { tx: watch::channel(false).0 }
+    }
+
+    /// Cancels every call this token was given (now and later).
+    #[napi]
+    pub fn cancel(&self) {
+        self.tx.send_replace(true);
+    }
+}
+
+/// Runs `work`, or stops (dropping it) as soon as `cancel` fires.
+async fn cancellable<F>(cancel: Option<watch::Receiver<bool>>, work: F) -> NativeResponse
+where
+    F: Future<Output = NativeResponse>,
+{
+    let Some(mut rx) = cancel else {
+        return work.await;
+    };
+    let cancelled = async move {
+        if rx.wait_for(|c| *c).await.is_err() {
+            // The token was collected without being cancelled: never fire.
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = cancelled => NativeResponse { aborted: true, ..Default::default() },
+        r = work => r,
+    }
+}
+
+fn duration_ms(field: &str, ms: f64) -> std::result::Result<Duration, CoreError> {
+    if (0.0..=1e12).contains(&ms) {
+        Ok(Duration::from_secs_f64(ms / 1000.0))
+    } else {
+        Err(CoreError::validation(field, "must be a finite number of milliseconds >= 0"))
+    }
+}
+
+fn request_options(timeout_ms: Option<f64>, max_retries: Option<u32>) -> std::result::Result<RequestOptions, CoreError> {
+    Ok(RequestOptions { timeout: timeout_ms.map(|ms| duration_ms("timeoutMs", ms)).transpose()?, max_retries })
+}
+
+fn parse_args(args: &str) -> std::result::Result<Map<String, Value>, CoreError> {
+    if args.is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<Value>(args) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(Value::Null) => Ok(Map::new()),
+        _ => Err(CoreError::validation("params", "must be an object of named parameters")),
+    }
+}
+
+/// The result as JSON text, and whether JavaScript must still check it.
+///
+/// For the kinds whose result is the whole body (the `_` arm of the core's
+/// `RawResponse::decode`: pages, credits, admin objects and lists) the body goes
+/// to JavaScript as it came: V8's `JSON.parse` checks it anyway, and only when
+/// that fails does `checkResult` run the core's own decoding (empty bodies,
+/// `APIResponseError`). That saves a second full parse of every page. Other
+/// kinds get the core's decoding here.
+fn result_text(op: &Operation, raw: &RawResponse) -> std::result::Result<(String, bool), CoreError> {
+    if matches!(op.result, ResultKind::Page(_) | ResultKind::EventPage | ResultKind::Credits | ResultKind::Object(_) | ResultKind::List(_))
+    {
+        if let Ok(text) = std::str::from_utf8(&raw.data) {
+            return Ok((text.to_owned(), true));
+        }
+    }
+    decoded_text(op, raw).map(|t| (t, false))
+}
+
+/// The decoded result as JSON text, with the core's decoding rules (`data`
+/// unwrapped, empty bodies, decode errors). Tries a `RawValue` first so no
+/// `Value` tree is built; anything unusual goes through `Value`.
+fn decoded_text(op: &Operation, raw: &RawResponse) -> std::result::Result<String, CoreError> {
+    if !matches!(op.result, ResultKind::Empty) {
+        if let Ok(v) = raw.decode::<Box<RawValue>>(op.result) {
+            return Ok(v.get().to_owned());
+        }
+    }
+    Ok(raw.decode::<Value>(op.result)?.to_string())
+}
+
+fn operation(op: u32) -> Result<&'static Operation> {
+    OPERATIONS.get(op as usize).copied().ok_or_else(|| napi::Error::from_reason(format!("no operation #{op}")))
+}
+
+enum AnyClient {
+    Teams(Client),
+    Admin(AdminClient),
+}
+
+/// One `Client` or `AdminClient` of the core, and the channel its calls finish through.
+#[napi]
+pub struct NativeClient {
+    client: AnyClient,
+    done: Arc<Completer>,
+}
+
+/// A client of the Teams API (`api == "teams"`) or the admin API (`"admin"`),
+/// or the `ValidationError` of its options. Every call of the client finishes
+/// by calling `onComplete(id, status, body, headers, requestId, retriesTaken, flags, error)`.
+#[napi]
+pub fn create_client(
+    api: String,
+    config: ClientConfig,
+    #[napi(
+        ts_arg_type = "(id: number, status: number, body: string | null, headers: string | null, requestId: string | null, retriesTaken: number, flags: number, error: ErrorRecord | null) => void"
+    )]
+    on_complete: Function<CompletionArgs, ()>,
+) -> Result<Either<NativeClient, ErrorRecord>> {
+    let done = on_complete.build_threadsafe_function::<CompletionArgs>().callee_handled::<false>().weak::<true>().build()?;
+    Ok(match build_client(&api, config) {
+        Ok(client) => Either::A(NativeClient { client, done: Arc::new(done) }),
+        Err(e) => Either::B((&e).into()),
+    })
+}
+
+fn build_client(api: &str, c: ClientConfig) -> std::result::Result<AnyClient, CoreError> {
+    let timeout = c.timeout_ms.map(|ms| duration_ms("timeoutMs", ms)).transpose()?;
+    let max_retry_wait = c.max_retry_wait_ms.map(|ms| duration_ms("maxRetryWaitMs", ms)).transpose()?;
+    match api {
+        "teams" => {
+            let mut o = ClientOptions::new();
+            o.api_key = c.api_key;
+            o.team_id = c.team_id;
+            o.base_url = c.base_url;
+            o.timeout = timeout;
+            o.max_retries = c.max_retries;
+            o.max_retry_wait = max_retry_wait;
+            o.language = c.language;
+            Client::new(o).map(AnyClient::Teams)
+        }
+        "admin" => {
+            let mut o = AdminClientOptions::new();
+            o.base_url = c.base_url;
+            o.token = c.token;
+            o.timeout = timeout;
+            o.max_retries = c.max_retries;
+            o.max_retry_wait = max_retry_wait;
+            o.language = c.language;
+            AdminClient::new(o).map(AnyClient::Admin)
+        }
+        other => Err(CoreError::validation("api", format!("unknown API {other:?}"))),
+    }
+}
+
+impl NativeClient {
+    fn caller(&self) -> &Caller {
+        match &self.client {
+            AnyClient::Teams(c) => c.caller(),
+            AnyClient::Admin(c) => c.caller(),
+        }
+    }
+}
+
+fn method_of(name: &str) -> std::result::Result<HttpMethod, CoreError> {
+    match name.to_ascii_uppercase().as_str() {
+        "GET" => Ok(HttpMethod::Get),
+        "POST" => Ok(HttpMethod::Post),
+        "PUT" => Ok(HttpMethod::Put),
+        "DELETE" => Ok(HttpMethod::Delete),
+        _ => Err(CoreError::validation("method", "must be GET, POST, PUT or DELETE")),
+    }
+}
+
+#[napi]
+impl NativeClient {
+    /// Which API this client talks to: `"teams"` or `"admin"`.
+    #[napi(getter)]
+    pub fn api(&self) -> &'static str {
+        match &self.client {
+            AnyClient::Teams(_) => "teams",
+            AnyClient::Admin(_) => "admin",
+        }
+    }
+
+    /// The base URL, without a trailing slash.
+    #[napi(getter)]
+    pub fn base_url(&self) -> String {
+        match &self.client {
+            AnyClient::Teams(c) => c.base_url().to_owned(),
+            AnyClient::Admin(c) => c.base_url().to_owned(),
+        }
+    }
+
+    /// The team of a Teams client (empty for the admin client).
+    #[napi(getter)]
+    pub fn team_id(&self) -> String {
+        match &self.client {
+            AnyClient::Teams(c) => c.team_id().to_owned(),
+            AnyClient::Admin(_) => String::new(),
+        }
+    }
+
+    /// Starts operation `op` (its index in `operationTable()`) with `args`, the
+    /// JSON text of the arguments keyed by wire names; `onComplete` receives
+    /// the outcome with this `id` (API errors in `error`, for `errors.js` to raise).
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn call(
+        &self,
+        id: u32,
+        op: u32,
+        args: String,
+        timeout_ms: Option<f64>,
+        max_retries: Option<u32>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<()> {
+        let op = operation(op)?;
+        let caller = self.caller().clone();
+        let rx = cancel.map(|c| c.tx.subscribe());
+        let done = self.done.clone();
+        let work = Box::pin(async move {
+            let run = async {
+                let opts = request_options(timeout_ms, max_retries)?;
+                let caller = if opts == RequestOptions::default() { caller } else { caller.with_options(opts) };
+                let raw = caller.call(op, parse_args(&args)?).await?;
+                let (body, unchecked) = result_text(op, &raw)?;
+                let mut response = NativeResponse::ok(&raw, body);
+                response.unchecked = unchecked;
+                Ok::<_, CoreError>(response)
+            };
+            run.await.unwrap_or_else(|e| NativeResponse::failed(&e))
+        });
+        run_and_complete(done, id, cancellable(rx, work));
+        Ok(())
+    }
+
+    /// The core's decoding of a body `JSON.parse` refused (see `unchecked`):
+    /// the result in `body`, or the `APIResponseError` in `error`.
+    #[napi]
+    pub fn check_result(&self, op: u32, status: u32, request_id: Option<String>, body: String) -> Result<CheckedResult> {
+        let op = operation(op)?;
+        let raw = RawResponse {
+            status: u16::try_from(status).unwrap_or(200),
+            headers: reqwest::header::HeaderMap::new(),
+            request_id,
+            retries_taken: 0,
+            data: bytes::Bytes::from(body),
+        };
+        Ok(match decoded_text(op, &raw) {
+            Ok(text) => CheckedResult { body: Some(text), error: None },
+            Err(e) => CheckedResult { body: None, error: Some((&e).into()) },
+        })
+    }
+
+    /// A paginator over every page of list operation `op`.
+    #[napi]
+    pub fn paginate(&self, op: u32, args: String, timeout_ms: Option<f64>, max_retries: Option<u32>) -> Result<NativePaginator> {
+        let op = operation(op)?;
+        let state = request_options(timeout_ms, max_retries).and_then(|opts| {
+            let caller = self.caller().with_options(opts);
+            Paginator::new(caller, op, parse_args(&args)?)
+        });
+        Ok(NativePaginator {
+            done: self.done.clone(),
+            state: Arc::new(Mutex::new(match state {
+                Ok(p) => PagerState::Ready(p),
+                Err(e) => PagerState::Failed(Some(e)),
+            })),
+        })
+    }
+
+    /// The escape hatch: `method path` with `query` (JSON `[[name, value], ...]`)
+    /// and `body` (JSON text); the same auth, retries, errors and logging.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn request(
+        &self,
+        id: u32,
+        method: String,
+        path: String,
+        query: Option<String>,
+        body: Option<String>,
+        timeout_ms: Option<f64>,
+        max_retries: Option<u32>,
+        cancel: Option<&CancelToken>,
+    ) -> Result<()> {
+        let done = self.done.clone();
+        let client = match &self.client {
+            AnyClient::Teams(c) => Either::A(c.clone()),
+            AnyClient::Admin(c) => Either::B(c.clone()),
+        };
+        let rx = cancel.map(|c| c.tx.subscribe());
+        let work = Box::pin(async move {
+            let run = async {
+                let opts = request_options(timeout_ms, max_retries)?;
+                let method = method_of(&method)?;
+                let query: Vec<(String, String)> = match query.as_deref() {
+                    None | Some("") => Vec::new(),
+                    Some(q) => serde_json::from_str(q).map_err(|_| CoreError::validation("query", "must map names to strings"))?,
+                };
+                let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let body: Option<Value> = match body.as_deref() {
+                    None | Some("") => None,
+                    Some(b) => Some(serde_json::from_str(b).map_err(|_| CoreError::validation("body", "must be JSON-serializable"))?),
+                };
+                let raw = match &client {
+                    Either::A(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
+                    Either::B(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
+                };
+                let text = raw.json()?.to_string();
+                Ok::<_, CoreError>(NativeResponse::ok(&raw, text))
+            };
+            run.await.unwrap_or_else(|e| NativeResponse::failed(&e))
+        });
+        run_and_complete(done, id, cancellable(rx, work));
+        Ok(())
+    }
+
+    /// How many calls each paced quota has left, as JSON text
+    /// (`[{name, limit, remaining, window_ms, refills_in_ms, blocked_for_ms}]`).
+    #[napi]
+    pub fn quota_status(&self) -> String {
+        let list = match &self.client {
+            AnyClient::Teams(c) => c.quota_status(),
+            AnyClient::Admin(_) => Vec::new(),
+        };
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        Value::Array(
+            list.into_iter()
+                .map(|q| {
+                    serde_json::json!({
+                        "name": q.name,
+                        "limit": q.limit,
+                        "remaining": q.remaining,
+                        "window_ms": ms(q.window),
+                        "refills_in_ms": q.refills_in.map(ms),
+                        "blocked_for_ms": q.blocked_for.map(ms),
+                    })
+                })
+                .collect(),
+        )
+        .to_string()
+    }
+}
+
+enum PagerState {
+    Ready(Paginator),
+    /// The arguments were refused; the error is raised by the first `nextPage`.
+    Failed(Option<CoreError>),
+}
+
+/// Walks every page of one list call (the core's `Paginator`).
+#[napi]
+pub struct NativePaginator {
+    state: Arc<Mutex<PagerState>>,
+    done: Arc<Completer>,
+}
+
+#[napi]
+impl NativePaginator {
+    /// Fetches the next page; `onComplete` receives its items as JSON text in
+    /// `body`, or `done` at the end.
+    #[napi]
+    pub fn next_page(&self, id: u32, cancel: Option<&CancelToken>) {
+        let state = self.state.clone();
+        let rx = cancel.map(|c| c.tx.subscribe());
+        let done = self.done.clone();
+        let work = Box::pin(async move {
+            let mut guard = state.lock().await;
+            let pager = match &mut *guard {
+                PagerState::Ready(p) => p,
+                PagerState::Failed(e) => {
+                    return match e.take() {
+                        Some(e) => NativeResponse::failed(&e),
+                        None => NativeResponse { done: true, ..Default::default() },
+                    }
+                }
+            };
+            match pager.next_page::<Box<RawValue>>().await {
+                Ok(Some(items)) => {
+                    let len = items.iter().map(|i| i.get().len() + 1).sum::<usize>();
+                    let mut body = String::with_capacity(len + 2);
+                    body.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            body.push(',');
+                        }
+                        body.push_str(item.get());
+                    }
+                    body.push(']');
+                    NativeResponse { status: 200, body: Some(JsonText(body)), ..Default::default() }
+                }
+                Ok(None) => NativeResponse { done: true, ..Default::default() },
+                Err(e) => NativeResponse::failed(&e),
+            }
+        });
+        run_and_complete(done, id, cancellable(rx, work));
+    }
+}

@@ -1,0 +1,59 @@
+//! The ONE place where the core's [`ErrorKind`] is mapped for Node: to the name
+//! of a JavaScript class of `errors.js` and a stable `code`, both named by the
+//! core (`ErrorKind::class_name`, `ErrorKind::code`), whose exhaustive matches
+//! make a new kind fail to compile instead of being mapped wrongly. The JavaScript `Error` itself is created in JS (in the
+//! caller's async function), so `instanceof` works and the stack points at the caller.
+
+use napi_derive::napi;
+use parsec_teams::{Error, ErrorKind};
+
+/// An error of the core, as plain data for `errors.js`.
+#[napi(object)]
+pub struct ErrorRecord {
+    /// The class of `errors.js` to create (`NotFoundError`, ...).
+    pub class_name: String,
+    /// A stable machine-readable code (`not_found`, `rate_limited`, ...).
+    pub code: String,
+    /// The message (the server's `message`, or what the SDK found wrong).
+    pub message: String,
+    /// The message with status, method, path and request id, for logs.
+    pub display: String,
+    pub status: Option<u32>,
+    pub body: Option<String>,
+    pub request_id: Option<String>,
+    pub retry_after: Option<f64>,
+    pub retryable: bool,
+    pub retries_taken: u32,
+    pub may_have_been_applied: bool,
+    pub field: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+}
+
+/// The JavaScript class name and `code` of each kind: the core's own names
+/// (`ErrorKind::class_name`, `ErrorKind::code`), whose matches are exhaustive.
+pub fn class_of(kind: ErrorKind) -> (&'static str, &'static str) {
+    (kind.class_name(), kind.code())
+}
+
+impl From<&Error> for ErrorRecord {
+    fn from(e: &Error) -> Self {
+        let (class_name, code) = class_of(e.kind());
+        ErrorRecord {
+            class_name: class_name.to_owned(),
+            code: code.to_owned(),
+            message: e.message().to_owned(),
+            display: e.to_string(),
+            status: e.status().map(u32::from),
+            body: e.body().map(str::to_owned),
+            request_id: e.request_id().map(str::to_owned),
+            retry_after: e.retry_after(),
+            retryable: e.retryable(),
+            retries_taken: e.retries_taken(),
+            may_have_been_applied: e.may_have_been_applied(),
+            field: e.field().map(str::to_owned),
+            method: e.method().map(str::to_owned),
+            path: e.path().map(str::to_owned),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+"""AsyncClient: cancellation, successive event loops, collection after the loop closed."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import parsec_teams as pt
+
+MEMBER = "/v1/teams/*/members/*"
+
+
+async def test_cancel_a_task_mid_request(mock) -> None:
+    mock.add_fault(MEMBER, method="GET", delay_ms=3000, times=1)
+    async with mock.async_client() as c:
+        task = asyncio.create_task(c.members.get(1))
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 0.5
+        # the client keeps working, and the next request is not held up
+        started = time.monotonic()
+        assert (await c.members.get(2)).user_id == 2
+        assert time.monotonic() - started < 1.0
+
+
+async def test_wait_for_timeout_cancels(mock) -> None:
+    mock.add_fault(MEMBER, method="GET", delay_ms=3000, times=1)
+    async with mock.async_client(max_retries=0) as c:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(c.members.get(1), 0.2)
+
+
+async def test_gather_many(mock) -> None:
+    async with mock.async_client() as c:
+        results = await asyncio.gather(*(c.members.get(i) for i in range(1, 41)))
+    assert [m.user_id for m in results] == list(range(1, 41))
+    assert len(mock.requests()) == 40
+
+
+def test_successive_asyncio_run_and_collection_after_close(mock) -> None:
+    # In a subprocess, so that nothing else of the test session hides a warning.
+    code = textwrap.dedent(
+        f"""
+        import asyncio, gc, sys, warnings
+        warnings.simplefilter("error")
+        import parsec_teams as pt
+        errors = []
+        sys.unraisablehook = lambda u: errors.append(repr(u.exc_value))
+        c = pt.AsyncClient(api_key={mock.api_key!r}, team_id={mock.team_id!r}, base_url={mock.base_url!r})
+        async def work():
+            m = await c.members.get(1)
+            assert m.user_id == 1
+            page = await c.members.list(limit=5)
+            assert len(page.data) == 5
+            return [x async for x in c.app_rules.iter()]
+        for _ in range(5):
+            asyncio.run(work())
+        # a request left running when its loop closes
+        async def abandon():
+            asyncio.get_running_loop().create_task(c.members.get(2))
+        asyncio.run(abandon())
+        asyncio.run(work())
+        c2 = pt.AsyncClient(api_key={mock.api_key!r}, team_id={mock.team_id!r}, base_url={mock.base_url!r})
+        asyncio.run(c2.members.get(3))
+        del c2
+        del c
+        gc.collect()
+        import time; time.sleep(0.2); gc.collect()
+        assert not errors, errors
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "Event loop is closed" not in out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_loops_in_several_threads(mock) -> None:
+    import threading
+
+    c = mock.async_client()
+    results = []
+
+    def run() -> None:
+        async def work() -> int:
+            ms = await asyncio.gather(*(c.members.get(i) for i in range(1, 11)))
+            return len(ms)
+
+        results.append(asyncio.run(work()))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [10, 10, 10, 10]
