@@ -462,12 +462,26 @@ pub unsafe extern "C" fn pt_client_request(
     guard_status(out_error, || {
         non_null(client, "client")?;
         // SAFETY: header contract for every pointer.
-        let (client, req) = unsafe { (&*client, raw_request(method, path, query_json, body_json)?) };
-        non_null(out_json, "out_json")?;
-        let query: Vec<(&str, &str)> = req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let response = block_on(client.inner.request(req.method, &req.path, &query, req.body.as_ref()))?;
-        raw_result(response, out_json)
+        request_into(unsafe { (*client).inner.caller() }, method, path, query_json, body_json, out_json)
     })
+}
+
+/// The body of both escape hatches: parse the C strings, send through the
+/// core's raw path, write the JSON result.
+unsafe fn request_into(
+    caller: &parsec_teams::Caller,
+    method: *const c_char,
+    path: *const c_char,
+    query_json: *const c_char,
+    body_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> parsec_teams::Result<()> {
+    // SAFETY: header contract for every pointer.
+    let req = unsafe { raw_request(method, path, query_json, body_json)? };
+    non_null(out_json, "out_json")?;
+    let query: Vec<(&str, &str)> = req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let response = block_on(caller.request(req.method, &req.path, &query, req.body.as_ref()))?;
+    raw_result(response, out_json)
 }
 
 /// The escape hatch of the admin client (see `pt_client_request`).
@@ -485,11 +499,7 @@ pub unsafe extern "C" fn pt_admin_client_request(
     guard_status(out_error, || {
         non_null(client, "client")?;
         // SAFETY: header contract for every pointer.
-        let (client, req) = unsafe { (&*client, raw_request(method, path, query_json, body_json)?) };
-        non_null(out_json, "out_json")?;
-        let query: Vec<(&str, &str)> = req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let response = block_on(client.inner.request(req.method, &req.path, &query, req.body.as_ref()))?;
-        raw_result(response, out_json)
+        request_into(unsafe { (*client).inner.caller() }, method, path, query_json, body_json, out_json)
     })
 }
 

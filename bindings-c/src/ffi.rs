@@ -125,16 +125,7 @@ pub(crate) unsafe fn parse_params(p: *const c_char) -> Result<Map<String, Value>
     }
 }
 
-pub(crate) fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
+pub(crate) use parsec_teams::validate::json_type;
 
 /// Removes `"_options"` from the parameters and converts it into per-call
 /// overrides: `{"timeout_ms": n, "max_retries": n}` (either may be left out or null).

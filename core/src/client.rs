@@ -550,7 +550,8 @@ impl Caller {
         Ok(Response { status: raw.status, headers: raw.headers, request_id: raw.request_id, retries_taken: raw.retries_taken, data })
     }
 
-    async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
+    /// The raw escape hatch ([`Client::request`]): same auth, retries, errors and logging.
+    pub async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
         let mut url = self.transport.base_url.clone();
         if !path.starts_with('/') {
             url.push('/');

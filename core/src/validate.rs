@@ -40,16 +40,20 @@ pub fn check(op: &Operation, args: &mut Map<String, Value>) -> Result<()> {
     Ok(())
 }
 
-fn type_error(field: &str, expected: &str, got: &Value) -> Error {
-    let got = match got {
+/// What kind of JSON value `v` is, as validation messages say it ("a string", "null", ...).
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
-    };
-    Error::validation(field, format!("must be {expected}, got {got}"))
+    }
+}
+
+fn type_error(field: &str, expected: &str, got: &Value) -> Error {
+    Error::validation(field, format!("must be {expected}, got {}", json_type(got)))
 }
 
 /// Checks one value, normalizing integral floats (JavaScript numbers) to integers.
