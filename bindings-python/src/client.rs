@@ -255,6 +255,22 @@ fn raw_json<'py>(py: Python<'py>, response: parsec_teams::Result<RawResponse>) -
 }
 
 impl NativeClient {
+    /// The sync call path of `call` and `call_raw`: waits with the GIL released.
+    fn call_blocking<'py>(
+        &self,
+        py: Python<'py>,
+        op: usize,
+        args: Option<&Bound<'py, PyDict>>,
+        options: Option<&Bound<'py, PyDict>>,
+        raw: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let op = operation(py, op)?;
+        let caller = self.core(py, options)?.caller().clone();
+        let args = args_to_map(args)?;
+        let response = block_on(py, async move { caller.call(op, args).await })?;
+        finish(py, op, response, raw)
+    }
+
     fn new_client(options: Options) -> PyResult<NativeClient> {
         let core = Python::attach(|py| Core::build(&options).map_err(|e| errors::to_py(py, &e)))?;
         Ok(NativeClient {
@@ -408,11 +424,7 @@ impl NativeClient {
         args: Option<&Bound<'py, PyDict>>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let op = operation(py, op)?;
-        let caller = self.core(py, options)?.caller().clone();
-        let args = args_to_map(args)?;
-        let response = block_on(py, async move { caller.call(op, args).await })?;
-        finish(py, op, response, false)
+        self.call_blocking(py, op, args, options, false)
     }
 
     /// Like `call`, returning a `RawResponse` (status, headers, parsed result).
@@ -424,11 +436,7 @@ impl NativeClient {
         args: Option<&Bound<'py, PyDict>>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let op = operation(py, op)?;
-        let caller = self.core(py, options)?.caller().clone();
-        let args = args_to_map(args)?;
-        let response = block_on(py, async move { caller.call(op, args).await })?;
-        finish(py, op, response, true)
+        self.call_blocking(py, op, args, options, true)
     }
 
     /// Starts operation `op` on the shared runtime; `future` (of the loop that
