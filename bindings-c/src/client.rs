@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::ffi::{
-    block_on, clear_out, guard, guard_status, init_logging, json_type, non_null, opt_string, parse_json, parse_params, req_str,
+    block_on, clear_out, free_box, guard, guard_status, init_logging, json_type, non_null, opt_string, parse_json, parse_params, req_str,
     take_options, write_json, write_text,
 };
 use crate::status::{pt_error, pt_status};
@@ -217,13 +217,8 @@ pub unsafe extern "C" fn pt_client_new(options: *const pt_client_options, out_er
 /// be used afterwards (iterators made from it stay valid).
 #[no_mangle]
 pub unsafe extern "C" fn pt_client_free(client: *mut pt_client) {
-    if client.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: `client` came from `pt_client_new` (header contract).
-        drop(unsafe { Box::from_raw(client) });
-    }));
+    // SAFETY: `client` came from `pt_client_new` (header contract).
+    unsafe { free_box(client) }
 }
 
 /// Creates a client of the team-administration API. `options` may be NULL.
@@ -245,13 +240,8 @@ pub unsafe extern "C" fn pt_admin_client_new(
 /// Frees an admin client. NULL is fine. No call may be running on it.
 #[no_mangle]
 pub unsafe extern "C" fn pt_admin_client_free(client: *mut pt_admin_client) {
-    if client.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: `client` came from `pt_admin_client_new`.
-        drop(unsafe { Box::from_raw(client) });
-    }));
+    // SAFETY: `client` came from `pt_admin_client_new`.
+    unsafe { free_box(client) }
 }
 
 // ---------------------------------------------------------------------------
@@ -604,11 +594,6 @@ pub unsafe extern "C" fn pt_iter_next(iter: *mut pt_iter, out_item_json: *mut *m
 /// Frees an iterator. NULL is fine.
 #[no_mangle]
 pub unsafe extern "C" fn pt_iter_free(iter: *mut pt_iter) {
-    if iter.is_null() {
-        return;
-    }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: `iter` came from `pt_iter_new`.
-        drop(unsafe { Box::from_raw(iter) });
-    }));
+    // SAFETY: `iter` came from `pt_iter_new`.
+    unsafe { free_box(iter) }
 }

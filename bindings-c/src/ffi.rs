@@ -61,6 +61,21 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 
 /// Sets a non-NULL out-pointer to NULL before anything else happens, so the
 /// caller never sees garbage whatever the outcome.
+/// Drops a box this library handed out with `Box::into_raw`; NULL is a no-op
+/// and a panic in a destructor never crosses the boundary.
+///
+/// # Safety
+/// `p` is NULL or came from `Box::into_raw` here and is not used afterwards.
+pub(crate) unsafe fn free_box<T>(p: *mut T) {
+    if p.is_null() {
+        return;
+    }
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the caller's contract.
+        drop(unsafe { Box::from_raw(p) });
+    }));
+}
+
 pub(crate) fn clear_out<T>(out: *mut *mut T) {
     if !out.is_null() {
         // SAFETY: a non-NULL out-pointer points to writable storage (header contract).
