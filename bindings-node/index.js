@@ -9,6 +9,7 @@
 
 const native = require('./native.js')
 const errors = require('./errors.js')
+const { decodeTape } = require('./tape.js')
 const { OPERATIONS, TEAMS_RESOURCES, ADMIN_RESOURCES } = require('./resources.js')
 
 const VERSION = native.version()
@@ -71,9 +72,10 @@ function abortError(signal) {
   return e
 }
 
-// Every native call finishes through ONE completion callback per client (a
-// threadsafe function that never keeps Node alive by itself); while calls are
-// in flight, an otherwise idle timer is ref'd so the process waits for them.
+// Every native call finishes through ONE completion callback, called from the
+// event loop (src/local.rs) or through a threadsafe function on the threaded
+// path; neither keeps Node alive by itself, so while calls are in flight an
+// otherwise idle timer is ref'd and the process waits for them.
 const pending = new Map()
 let nextId = 0
 let inflight = 0
@@ -150,7 +152,12 @@ async function execute(nc, op, params, options, state) {
   if (r.error) throw errors.fromRecord(r.error)
   if (r.aborted) throw abortError(opts.signal)
   state.response = r
-  return r.unchecked ? parseUnchecked(nc, op, r) : JSON.parse(r.body)
+  return r.unchecked ? parseUnchecked(nc, op, r) : parseBody(r.body)
+}
+
+/** A result as the core sent it: JSON text, or (large results) a tape `[ops, nums, strs]` (tape.js). */
+function parseBody(body) {
+  return typeof body === 'string' ? JSON.parse(body) : decodeTape(body[0], body[1], body[2], native.tapeShape)
 }
 
 /** A body the core left for V8 to check; the core decodes what JSON.parse refuses. */
@@ -177,7 +184,7 @@ async function executeRequest(nc, method, path, init) {
   )
   if (r.error) throw errors.fromRecord(r.error)
   if (r.aborted) throw abortError(opts.signal)
-  return { data: JSON.parse(r.body), status: r.status, headers: parseHeaders(r.headers), requestId: r.requestId ?? undefined, retriesTaken: r.retriesTaken }
+  return { data: parseBody(r.body), status: r.status, headers: parseHeaders(r.headers), requestId: r.requestId ?? undefined, retriesTaken: r.retriesTaken }
 }
 
 /**
@@ -205,7 +212,7 @@ async function* iterate(nc, op, params, options) {
     if (r.error) throw errors.fromRecord(r.error)
     if (r.aborted) throw abortError(opts.signal)
     if (r.done) return
-    yield* JSON.parse(r.body)
+    yield* parseBody(r.body)
   }
 }
 

@@ -23,6 +23,8 @@ export declare class CancelToken {
 export declare class NativeClient {
   /** Which API this client talks to: `"teams"` or `"admin"`. */
   get api(): string
+  /** Whether calls run on this Node thread (`local.rs`) rather than on the shared worker threads. */
+  get onNodeThread(): boolean
   /** The base URL, without a trailing slash. */
   get baseUrl(): string
   /** The team of a Teams client (empty for the admin client). */
@@ -148,6 +150,15 @@ export declare function operationTable(): string
 
 /** Starts a mock server; resolves once it is listening. */
 export declare function startMock(options: MockOptions): Promise<NativeMockServer>
+
+/**
+ * `text` as it would reach JavaScript as a result: a tape (`[ops, nums, strs]`)
+ * when large enough and encodable, else the text. For tests of `tape.js` against this encoder.
+ */
+export declare function tapeEncode(text: string, minLen?: number | undefined): Body
+
+/** The keys of tape shape `id` as JSON text (`tape.js` compiles one constructor per shape). */
+export declare function tapeShape(id: number): string | null
 
 /** The SDK version (the core's). */
 export declare function version(): string

@@ -842,4 +842,6 @@ module.exports.NativePaginator = nativeBinding.NativePaginator
 module.exports.createClient = nativeBinding.createClient
 module.exports.operationTable = nativeBinding.operationTable
 module.exports.startMock = nativeBinding.startMock
+module.exports.tapeEncode = nativeBinding.tapeEncode
+module.exports.tapeShape = nativeBinding.tapeShape
 module.exports.version = nativeBinding.version

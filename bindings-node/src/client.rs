@@ -2,10 +2,11 @@
 //! paginator over the core's `Paginator`, the `request` escape hatch, and the
 //! cancel token an `AbortSignal` drives.
 //!
-//! Arguments cross as JSON text (keyed by wire names); results cross as the
-//! JSON text of the decoded result, which JavaScript parses with `JSON.parse`
-//! (faster in V8 than building objects through N-API, and no `Value` tree is
-//! built in Rust: the core decodes straight into a `RawValue`).
+//! Arguments cross as JSON text (keyed by wire names). Small results cross as
+//! the JSON text of the decoded result, which JavaScript parses with
+//! `JSON.parse` (no `Value` tree is built in Rust: the core decodes straight
+//! into a `RawValue`); large ones (pages) as a tape (`tape.rs`), which
+//! `tape.js` turns into objects several times faster than `JSON.parse`.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use napi::bindgen_prelude::{check_status, spawn, sys, Either, FnArgs, Function, ToNapiValue, TypeName};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Result, Status, ValueType};
+use napi::{JsValue, Result, Status, ValueType};
 use napi_derive::napi;
 use parsec_teams::pagination::Paginator;
 use parsec_teams::spec::{Operation, ResultKind, OPERATIONS};
@@ -67,7 +68,79 @@ impl ToNapiValue for JsonText {
     }
 }
 
-/// Delivers finished calls to JavaScript: ONE threadsafe function per client
+/// Results at least this long (bytes of JSON) go to JavaScript as a tape: below
+/// it, `JSON.parse` of the text costs a few microseconds and a tape would not pay.
+pub const TAPE_MIN: usize = 2048;
+
+/// A result for JavaScript: JSON text, or a tape that `tape.js` decodes
+/// (an array `[ops: Int32Array, nums: Float64Array, strs: string]`).
+pub enum Body {
+    Text(JsonText),
+    Tape(crate::tape::Tape),
+}
+
+impl Body {
+    /// `text` as a tape when it is at least `min_len` bytes and encodable, else as text.
+    pub fn of_text(text: String, min_len: usize) -> Body {
+        if text.len() >= min_len {
+            if let Some(tape) = crate::tape::encode(text.as_bytes()) {
+                return Body::Tape(tape);
+            }
+        }
+        Body::Text(JsonText(text))
+    }
+}
+
+impl TypeName for Body {
+    fn type_name() -> &'static str {
+        "String | Array"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ToNapiValue for Body {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        match val {
+            Body::Text(text) => JsonText::to_napi_value(env, text),
+            Body::Tape(tape) => {
+                let mut array = std::ptr::null_mut();
+                check_status!(sys::napi_create_array_with_length(env, 3, &mut array))?;
+                let parts = [
+                    typed_array(env, &tape.ops, sys::TypedarrayType::int32_array)?,
+                    typed_array(env, &tape.nums, sys::TypedarrayType::float64_array)?,
+                    JsonText::to_napi_value(env, JsonText(tape.strs))?,
+                ];
+                for (i, part) in parts.into_iter().enumerate() {
+                    check_status!(sys::napi_set_element(env, array, i as u32, part))?;
+                }
+                Ok(array)
+            }
+        }
+    }
+}
+
+/// A typed array over a copy of `data` in memory V8 owns. Copying (tens of KiB,
+/// about a microsecond) beats handing V8 the Rust buffer: an external buffer
+/// needs a finalizer and counts as external memory, which made V8 run far
+/// more full garbage collections when every page brought two.
+unsafe fn typed_array<T: Copy>(env: sys::napi_env, data: &[T], kind: sys::napi_typedarray_type) -> Result<sys::napi_value> {
+    let bytes = std::mem::size_of_val(data);
+    let mut buffer = std::ptr::null_mut();
+    let mut dest = std::ptr::null_mut();
+    check_status!(sys::napi_create_arraybuffer(env, bytes, &mut dest, &mut buffer))?;
+    if bytes > 0 {
+        // SAFETY: `dest` is a fresh buffer of `bytes` bytes.
+        std::ptr::copy_nonoverlapping(data.as_ptr().cast::<u8>(), dest.cast::<u8>(), bytes);
+    }
+    let mut out = std::ptr::null_mut();
+    check_status!(sys::napi_create_typedarray(env, kind, data.len(), buffer, 0, &mut out))?;
+    Ok(out)
+}
+
+/// Delivers finished calls to JavaScript on the threaded path (the Node-thread
+/// path of `local.rs` calls the same callback directly): ONE threadsafe function per client
 /// (weak, so it never keeps the event loop alive by itself; the JavaScript
 /// layer holds a ref'd handle while calls are in flight), instead of a
 /// threadsafe function and a promise per call. Completions that finish
@@ -75,61 +148,72 @@ impl ToNapiValue for JsonText {
 /// The arguments of `onComplete(id, status, body, headers, requestId,
 /// retriesTaken, flags, error)`: positional, so no object is built through
 /// N-API per call (flags: 1 aborted, 2 done, 4 unchecked).
-type CompletionArgs = FnArgs<(u32, u32, Option<JsonText>, Option<String>, Option<String>, u32, u32, Option<ErrorRecord>)>;
+pub type CompletionArgs = FnArgs<(u32, u32, Option<Body>, Option<String>, Option<String>, u32, u32, Option<ErrorRecord>)>;
 type Completer = ThreadsafeFunction<CompletionArgs, (), CompletionArgs, Status, false, true>;
 
 fn complete(done: &Completer, id: u32, r: NativeResponse) {
-    let flags = u32::from(r.aborted) | u32::from(r.done) << 1 | u32::from(r.unchecked) << 2;
-    let args = (id, r.status, r.body, r.headers, r.request_id, r.retries_taken, flags, r.error);
     // NonBlocking on an unbounded queue only fails while the environment is closing.
-    let _ = done.call(FnArgs::from(args), ThreadsafeFunctionCallMode::NonBlocking);
+    let _ = done.call(r.into_args(id), ThreadsafeFunctionCallMode::NonBlocking);
 }
 
-/// Runs one call's future on the shared runtime and always reports back, even
-/// if the future panics (a Promise left pending forever would also keep Node alive).
-fn run_and_complete<F>(done: Arc<Completer>, id: u32, fut: F)
+/// Runs one call's future and always reports back, even if the future panics
+/// (a Promise left pending forever would also keep Node alive): on the Node
+/// thread's own runtime when `local` is set (see `local.rs`), else on the
+/// shared multi-thread runtime, reporting through the client's threadsafe function.
+fn run_and_complete<F>(done: &Arc<Completer>, local: Option<u32>, id: u32, fut: F)
 where
     F: Future<Output = NativeResponse> + Send + 'static,
 {
-    spawn(async move {
-        let response = AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            let message = format!("internal error in parsec-teams: {what}");
-            NativeResponse {
-                error: Some(ErrorRecord {
-                    class_name: "ParsecError".into(),
-                    code: "internal_error".into(),
-                    display: message.clone(),
-                    message,
-                    status: None,
-                    body: None,
-                    request_id: None,
-                    retry_after: None,
-                    retryable: false,
-                    retries_taken: 0,
-                    may_have_been_applied: true,
-                    field: None,
-                    method: None,
-                    path: None,
-                }),
-                ..Default::default()
-            }
-        });
-        complete(&done, id, response);
-    });
+    match local {
+        Some(client) => crate::local::spawn(client, id, guarded(fut)),
+        None => {
+            let done = done.clone();
+            spawn(async move { complete(&done, id, guarded(fut).await) });
+        }
+    }
+}
+
+/// `fut`'s response, or an `internal_error` one if it panicked.
+async fn guarded<F>(fut: F) -> NativeResponse
+where
+    F: Future<Output = NativeResponse> + Send + 'static,
+{
+    AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let message = format!("internal error in parsec-teams: {what}");
+        NativeResponse {
+            error: Some(ErrorRecord {
+                class_name: "ParsecError".into(),
+                code: "internal_error".into(),
+                display: message.clone(),
+                message,
+                status: None,
+                body: None,
+                request_id: None,
+                retry_after: None,
+                retryable: false,
+                retries_taken: 0,
+                may_have_been_applied: true,
+                field: None,
+                method: None,
+                path: None,
+            }),
+            ..Default::default()
+        }
+    })
 }
 
 /// What one native call resolves to. Exactly one of `body` (the result as
-/// JSON text; for pages of `nextPage`, the items), `error`, `aborted` or
+/// JSON text or tape; for pages of `nextPage`, the items), `error`, `aborted` or
 /// `done` (a paginator at its end) is meaningful.
 #[derive(Default)]
 pub struct NativeResponse {
     pub status: u32,
-    pub body: Option<JsonText>,
+    pub body: Option<Body>,
     /// Response headers as `name: value` lines joined by `\n`.
     pub headers: Option<String>,
     pub request_id: Option<String>,
@@ -143,11 +227,17 @@ pub struct NativeResponse {
 }
 
 impl NativeResponse {
+    /// The arguments of `onComplete` for call `id`.
+    pub fn into_args(self, id: u32) -> CompletionArgs {
+        let flags = u32::from(self.aborted) | u32::from(self.done) << 1 | u32::from(self.unchecked) << 2;
+        FnArgs::from((id, self.status, self.body, self.headers, self.request_id, self.retries_taken, flags, self.error))
+    }
+
     fn failed(e: &CoreError) -> Self {
         NativeResponse { error: Some(e.into()), ..Default::default() }
     }
 
-    fn ok(raw: &RawResponse, body: String) -> Self {
+    fn ok(raw: &RawResponse, body: Body) -> Self {
         let mut headers = String::with_capacity(256);
         for (name, value) in &raw.headers {
             if let Ok(v) = value.to_str() {
@@ -161,7 +251,7 @@ impl NativeResponse {
         }
         NativeResponse {
             status: u32::from(raw.status),
-            body: Some(JsonText(body)),
+            body: Some(body),
             headers: Some(headers),
             request_id: raw.request_id.clone(),
             retries_taken: raw.retries_taken,
@@ -243,22 +333,28 @@ fn parse_args(args: &str) -> std::result::Result<Map<String, Value>, CoreError> 
     }
 }
 
-/// The result as JSON text, and whether JavaScript must still check it.
+/// The result for JavaScript, and whether JavaScript must still check it.
 ///
 /// For the kinds whose result is the whole body (the `_` arm of the core's
-/// `RawResponse::decode`: pages, credits, admin objects and lists) the body goes
-/// to JavaScript as it came: V8's `JSON.parse` checks it anyway, and only when
-/// that fails does `checkResult` run the core's own decoding (empty bodies,
+/// `RawResponse::decode`: pages, credits, admin objects and lists) the body
+/// goes to JavaScript as it came: as a tape when large (encoding it is the
+/// check), else as text that V8's `JSON.parse` checks anyway; only when that
+/// fails does `checkResult` run the core's own decoding (empty bodies,
 /// `APIResponseError`). That saves a second full parse of every page. Other
 /// kinds get the core's decoding here.
-fn result_text(op: &Operation, raw: &RawResponse) -> std::result::Result<(String, bool), CoreError> {
+fn result_body(op: &Operation, raw: &RawResponse) -> std::result::Result<(Body, bool), CoreError> {
     if matches!(op.result, ResultKind::Page(_) | ResultKind::EventPage | ResultKind::Credits | ResultKind::Object(_) | ResultKind::List(_))
     {
+        if raw.data.len() >= TAPE_MIN {
+            if let Some(tape) = crate::tape::encode(&raw.data) {
+                return Ok((Body::Tape(tape), false));
+            }
+        }
         if let Ok(text) = std::str::from_utf8(&raw.data) {
-            return Ok((text.to_owned(), true));
+            return Ok((Body::Text(JsonText(text.to_owned())), true));
         }
     }
-    decoded_text(op, raw).map(|t| (t, false))
+    decoded_text(op, raw).map(|t| (Body::of_text(t, TAPE_MIN), false))
 }
 
 /// The decoded result as JSON text, with the core's decoding rules (`data`
@@ -277,9 +373,26 @@ fn operation(op: u32) -> Result<&'static Operation> {
     OPERATIONS.get(op as usize).copied().ok_or_else(|| napi::Error::from_reason(format!("no operation #{op}")))
 }
 
+#[derive(Clone)]
 enum AnyClient {
     Teams(Client),
     Admin(AdminClient),
+}
+
+impl AnyClient {
+    fn caller(&self) -> &Caller {
+        match self {
+            AnyClient::Teams(c) => c.caller(),
+            AnyClient::Admin(c) => c.caller(),
+        }
+    }
+
+    fn with_own_pool(&self) -> std::result::Result<AnyClient, CoreError> {
+        Ok(match self {
+            AnyClient::Teams(c) => AnyClient::Teams(c.with_own_pool()?),
+            AnyClient::Admin(c) => AnyClient::Admin(c.with_own_pool()?),
+        })
+    }
 }
 
 /// One `Client` or `AdminClient` of the core, and the channel its calls finish through.
@@ -287,6 +400,13 @@ enum AnyClient {
 pub struct NativeClient {
     client: AnyClient,
     done: Arc<Completer>,
+    /// This thread's driver's number for the completion callback (`local.rs`), if calls run on this thread.
+    local: Option<u32>,
+    /// For calls started while this thread already has several in flight: the
+    /// same client (credentials, options, quota pacer) with a connection pool
+    /// of its own, run on the shared worker threads, so that many concurrent
+    /// calls spread over the CPUs. Built on first need.
+    offload: std::sync::OnceLock<Option<AnyClient>>,
 }
 
 /// A client of the Teams API (`api == "teams"`) or the admin API (`"admin"`),
@@ -301,9 +421,11 @@ pub fn create_client(
     )]
     on_complete: Function<CompletionArgs, ()>,
 ) -> Result<Either<NativeClient, ErrorRecord>> {
+    let raw = on_complete.value();
+    let local = crate::local::register(raw.env, raw.value);
     let done = on_complete.build_threadsafe_function::<CompletionArgs>().callee_handled::<false>().weak::<true>().build()?;
     Ok(match build_client(&api, config) {
-        Ok(client) => Either::A(NativeClient { client, done: Arc::new(done) }),
+        Ok(client) => Either::A(NativeClient { client, done: Arc::new(done), local, offload: Default::default() }),
         Err(e) => Either::B((&e).into()),
     })
 }
@@ -339,9 +461,21 @@ fn build_client(api: &str, c: ClientConfig) -> std::result::Result<AnyClient, Co
 
 impl NativeClient {
     fn caller(&self) -> &Caller {
-        match &self.client {
-            AnyClient::Teams(c) => c.caller(),
-            AnyClient::Admin(c) => c.caller(),
+        self.client.caller()
+    }
+
+    /// Where the next call runs: on this thread while it has few calls in
+    /// flight (lowest latency: no thread hand-off), else on the worker threads
+    /// (throughput: the HTTP work of many calls spreads over the CPUs, and this
+    /// thread keeps to JavaScript). The client to use and the driver number if local.
+    fn route(&self) -> (&AnyClient, Option<u32>) {
+        match self.local {
+            Some(n) if !crate::local::busy() => (&self.client, Some(n)),
+            Some(n) => match self.offload.get_or_init(|| self.client.with_own_pool().ok()) {
+                Some(offload) => (offload, None),
+                None => (&self.client, Some(n)),
+            },
+            None => (&self.client, None),
         }
     }
 }
@@ -365,6 +499,12 @@ impl NativeClient {
             AnyClient::Teams(_) => "teams",
             AnyClient::Admin(_) => "admin",
         }
+    }
+
+    /// Whether calls run on this Node thread (`local.rs`) rather than on the shared worker threads.
+    #[napi(getter)]
+    pub fn on_node_thread(&self) -> bool {
+        self.local.is_some()
     }
 
     /// The base URL, without a trailing slash.
@@ -400,7 +540,8 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
         let op = operation(op)?;
-        let caller = self.caller().clone();
+        let (client, local) = self.route();
+        let caller = client.caller().clone();
         let rx = cancel.map(|c| c.tx.subscribe());
         let done = self.done.clone();
         let work = Box::pin(async move {
@@ -408,14 +549,14 @@ impl NativeClient {
                 let opts = request_options(timeout_ms, max_retries)?;
                 let caller = if opts == RequestOptions::default() { caller } else { caller.with_options(opts) };
                 let raw = caller.call(op, parse_args(&args)?).await?;
-                let (body, unchecked) = result_text(op, &raw)?;
+                let (body, unchecked) = result_body(op, &raw)?;
                 let mut response = NativeResponse::ok(&raw, body);
                 response.unchecked = unchecked;
                 Ok::<_, CoreError>(response)
             };
             run.await.unwrap_or_else(|e| NativeResponse::failed(&e))
         });
-        run_and_complete(done, id, cancellable(rx, work));
+        run_and_complete(&done, local, id, cancellable(rx, work));
         Ok(())
     }
 
@@ -447,6 +588,7 @@ impl NativeClient {
         });
         Ok(NativePaginator {
             done: self.done.clone(),
+            local: self.local,
             state: Arc::new(Mutex::new(match state {
                 Ok(p) => PagerState::Ready(p),
                 Err(e) => PagerState::Failed(Some(e)),
@@ -470,10 +612,8 @@ impl NativeClient {
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
         let done = self.done.clone();
-        let client = match &self.client {
-            AnyClient::Teams(c) => Either::A(c.clone()),
-            AnyClient::Admin(c) => Either::B(c.clone()),
-        };
+        let (client, local) = self.route();
+        let client = client.clone();
         let rx = cancel.map(|c| c.tx.subscribe());
         let work = Box::pin(async move {
             let run = async {
@@ -489,15 +629,15 @@ impl NativeClient {
                     Some(b) => Some(serde_json::from_str(b).map_err(|_| CoreError::validation("body", "must be JSON-serializable"))?),
                 };
                 let raw = match &client {
-                    Either::A(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
-                    Either::B(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
+                    AnyClient::Teams(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
+                    AnyClient::Admin(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
                 };
                 let text = raw.json()?.to_string();
-                Ok::<_, CoreError>(NativeResponse::ok(&raw, text))
+                Ok::<_, CoreError>(NativeResponse::ok(&raw, Body::of_text(text, TAPE_MIN)))
             };
             run.await.unwrap_or_else(|e| NativeResponse::failed(&e))
         });
-        run_and_complete(done, id, cancellable(rx, work));
+        run_and_complete(&done, local, id, cancellable(rx, work));
         Ok(())
     }
 
@@ -539,6 +679,7 @@ enum PagerState {
 pub struct NativePaginator {
     state: Arc<Mutex<PagerState>>,
     done: Arc<Completer>,
+    local: Option<u32>,
 }
 
 #[napi]
@@ -573,12 +714,12 @@ impl NativePaginator {
                         body.push_str(item.get());
                     }
                     body.push(']');
-                    NativeResponse { status: 200, body: Some(JsonText(body)), ..Default::default() }
+                    NativeResponse { status: 200, body: Some(Body::of_text(body, TAPE_MIN)), ..Default::default() }
                 }
                 Ok(None) => NativeResponse { done: true, ..Default::default() },
                 Err(e) => NativeResponse::failed(&e),
             }
         });
-        run_and_complete(done, id, cancellable(rx, work));
+        run_and_complete(&done, self.local, id, cancellable(rx, work));
     }
 }

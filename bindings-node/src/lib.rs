@@ -9,17 +9,21 @@
 //! `codegen/generate.mjs`; the JavaScript error classes live in `errors.js` and
 //! are chosen by [`errors::class_of`], the one place that maps `ErrorKind`.
 //!
-//! Futures run on napi-rs' shared multi-thread tokio runtime. Its worker threads
-//! are not libuv handles, so a finished script exits on its own; a pending
-//! Promise keeps Node alive only while its request is in flight.
+//! Futures run on the calling Node thread's own current-thread runtime, driven
+//! by libuv (`local.rs`), or, where that is unavailable, on napi-rs' shared
+//! multi-thread runtime. Neither keeps the event loop alive by itself, so a
+//! finished script exits on its own; a pending Promise keeps Node alive only
+//! while its request is in flight. Large results cross as tapes (`tape.rs`).
 
 // napi-derive registers exports only outside `cfg(test)`, so the unit-test build sees them as unused.
 #![cfg_attr(test, allow(dead_code))]
 
 mod client;
 mod errors;
+mod local;
 mod logging;
 mod mock;
+mod tape;
 
 use napi_derive::napi;
 
@@ -35,6 +39,19 @@ pub fn version() -> String {
 #[napi]
 pub fn operation_table() -> String {
     parsec_teams::table::table_json().to_string()
+}
+
+/// The keys of tape shape `id` as JSON text (`tape.js` compiles one constructor per shape).
+#[napi]
+pub fn tape_shape(id: u32) -> Option<String> {
+    tape::shape_keys(id)
+}
+
+/// `text` as it would reach JavaScript as a result: a tape (`[ops, nums, strs]`)
+/// when large enough and encodable, else the text. For tests of `tape.js` against this encoder.
+#[napi]
+pub fn tape_encode(text: String, #[napi(ts_arg_type = "number | undefined")] min_len: Option<u32>) -> client::Body {
+    client::Body::of_text(text, min_len.map_or(client::TAPE_MIN, |n| n as usize))
 }
 
 /// Worker threads of the shared tokio runtime: half the CPUs, from 1 to 4.

@@ -241,7 +241,39 @@ pub(crate) struct Transport {
     /// `team_id` percent-encoded once, as it goes into every path.
     team_segment: String,
     max_retry_wait: Duration,
-    pacer: Pacer,
+    /// Shared with the transports of [`Caller::with_own_pool`].
+    pacer: Arc<Pacer>,
+    http_config: HttpConfig,
+}
+
+/// What a connection pool is built from, kept to build another ([`Caller::with_own_pool`]).
+#[derive(Clone)]
+struct HttpConfig {
+    /// Authorization (marked sensitive: never printed) and User-Agent.
+    headers: HeaderMap,
+    pool_idle: Duration,
+}
+
+impl HttpConfig {
+    fn new(auth: &str, language: Option<&str>, pool_idle: Option<Duration>) -> Result<HttpConfig> {
+        let mut headers = HeaderMap::new();
+        let mut auth = HeaderValue::from_str(&format!("Bearer {auth}"))
+            .map_err(|_| Error::validation("api_key", "must contain only visible ASCII characters"))?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        headers
+            .insert(USER_AGENT, HeaderValue::from_str(&user_agent(language)).map_err(|_| Error::validation("language", "must be ASCII"))?);
+        Ok(HttpConfig { headers, pool_idle: pool_idle.unwrap_or(Duration::from_secs(20)) })
+    }
+
+    fn build(&self) -> Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .default_headers(self.headers.clone())
+            .pool_idle_timeout(self.pool_idle)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Connection, format!("could not build the HTTP client: {e}")))
+    }
 }
 
 /// The request path shared by [`Client`] and [`AdminClient`]: one transport
@@ -298,21 +330,6 @@ fn user_agent(language: Option<&str>) -> String {
     format!("parsec-teams/{VERSION} ({lang})")
 }
 
-fn build_http(auth: &str, language: Option<&str>, pool_idle: Option<Duration>) -> Result<reqwest::Client> {
-    let mut headers = HeaderMap::new();
-    let mut auth = HeaderValue::from_str(&format!("Bearer {auth}"))
-        .map_err(|_| Error::validation("api_key", "must contain only visible ASCII characters"))?;
-    auth.set_sensitive(true);
-    headers.insert(AUTHORIZATION, auth);
-    headers.insert(USER_AGENT, HeaderValue::from_str(&user_agent(language)).map_err(|_| Error::validation("language", "must be ASCII"))?);
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .pool_idle_timeout(pool_idle.unwrap_or(Duration::from_secs(20)))
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Connection, format!("could not build the HTTP client: {e}")))
-}
-
 impl Client {
     /// A client from `options`, falling back to the environment and defaults.
     pub fn new(options: ClientOptions) -> Result<Client> {
@@ -338,17 +355,18 @@ impl Client {
             &options.base_url.or_else(|| env("PARSEC_BASE_URL")).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
             "base_url",
         )?;
-        let http = build_http(&api_key, options.language.as_deref(), options.pool_idle_timeout)?;
+        let http_config = HttpConfig::new(&api_key, options.language.as_deref(), options.pool_idle_timeout)?;
         Ok(Client {
             caller: Caller {
                 transport: Arc::new(Transport {
-                    http,
+                    http: http_config.build()?,
+                    http_config,
                     api: Api::Teams,
                     base_url,
                     team_segment: validate::path_segment(&team_id),
                     team_id,
                     max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
-                    pacer: Pacer::new(options.quota),
+                    pacer: Arc::new(Pacer::new(options.quota)),
                 }),
                 timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
                 max_retries: options.max_retries.unwrap_or(2),
@@ -364,6 +382,11 @@ impl Client {
     /// A copy with other per-call options; it shares the pool and the pacer.
     pub fn with_options(&self, options: RequestOptions) -> Client {
         Client { caller: self.caller.with_options(options) }
+    }
+
+    /// A copy with a connection pool of its own; see [`Caller::with_own_pool`].
+    pub fn with_own_pool(&self) -> Result<Client> {
+        Ok(Client { caller: self.caller.with_own_pool()? })
     }
 
     /// The team this client works on.
@@ -406,7 +429,7 @@ impl AdminClient {
             .token
             .or_else(|| env("PARSEC_ADMIN_TOKEN"))
             .ok_or_else(|| Error::validation("token", "is required (pass it or set PARSEC_ADMIN_TOKEN)"))?;
-        let http = build_http(&token, options.language.as_deref(), options.pool_idle_timeout).map_err(|e| {
+        let http_config = HttpConfig::new(&token, options.language.as_deref(), options.pool_idle_timeout).map_err(|e| {
             if e.field() == Some("api_key") {
                 Error::validation("token", "must contain only visible ASCII characters")
             } else {
@@ -416,13 +439,14 @@ impl AdminClient {
         Ok(AdminClient {
             caller: Caller {
                 transport: Arc::new(Transport {
-                    http,
+                    http: http_config.build()?,
+                    http_config,
                     api: Api::Admin,
                     base_url,
                     team_id: String::new(),
                     team_segment: String::new(),
                     max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
-                    pacer: Pacer::new(QuotaConfig { enabled: false, ..QuotaConfig::default() }),
+                    pacer: Arc::new(Pacer::new(QuotaConfig { enabled: false, ..QuotaConfig::default() })),
                 }),
                 timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
                 max_retries: options.max_retries.unwrap_or(2),
@@ -436,6 +460,11 @@ impl AdminClient {
 
     pub fn with_options(&self, options: RequestOptions) -> AdminClient {
         AdminClient { caller: self.caller.with_options(options) }
+    }
+
+    /// A copy with a connection pool of its own; see [`Caller::with_own_pool`].
+    pub fn with_own_pool(&self) -> Result<AdminClient> {
+        Ok(AdminClient { caller: self.caller.with_own_pool()? })
     }
 
     pub fn base_url(&self) -> &str {
@@ -513,6 +542,28 @@ impl Caller {
             timeout: options.timeout.unwrap_or(self.timeout),
             max_retries: options.max_retries.unwrap_or(self.max_retries),
         }
+    }
+
+    /// A copy with the same credentials, options and quota pacer, but a
+    /// connection pool of its own. For bindings that run calls on more than
+    /// one tokio runtime: a pooled connection is served by the runtime that
+    /// opened it, so each runtime should have its own pool, while the quotas,
+    /// which belong to the key, stay counted in one place.
+    pub fn with_own_pool(&self) -> Result<Caller> {
+        let t = &self.transport;
+        Ok(Caller {
+            transport: Arc::new(Transport {
+                http: t.http_config.build()?,
+                http_config: t.http_config.clone(),
+                api: t.api,
+                base_url: t.base_url.clone(),
+                team_id: t.team_id.clone(),
+                team_segment: t.team_segment.clone(),
+                max_retry_wait: t.max_retry_wait,
+                pacer: t.pacer.clone(),
+            }),
+            ..self.clone()
+        })
     }
 
     /// Checks `args` against `op` and returns what would be sent, without sending.

@@ -137,8 +137,11 @@ async fn the_pacer_keeps_a_script_under_the_quota() {
     let env = Env::with_config(config).await;
     let paced = env.client_with(env.options().quota(QuotaConfig { limit: 50, window: Duration::from_secs(2), enabled: true }));
     let clone = paced.with_options(RequestOptions::default());
+    // A copy with its own connection pool still counts against the same quota:
+    // unshared, its 20 calls would take the window to 60 and meet the block.
+    let own_pool = paced.with_own_pool().unwrap();
     for i in 0..60 {
-        let c = if i % 2 == 0 { &paced } else { &clone };
+        let c = [&paced, &clone, &own_pool][i % 3];
         c.audit_log().list_events(AuditLogListEventsParams::new(1)).await.unwrap();
     }
     let statuses: Vec<u64> = env.seen("GET", "/events").await.iter().map(|r| r["status"].as_u64().unwrap()).collect();

@@ -1,0 +1,425 @@
+//! Calls on the Node thread itself: a current-thread tokio runtime driven by
+//! libuv, so a request costs no cross-thread wake-ups.
+//!
+//! The default path of napi-rs (a multi-thread runtime, results posted back
+//! through a threadsafe function) wakes a tokio worker to start each call and
+//! wakes the Node thread to finish it: about 23 µs of hand-offs per call,
+//! measured, next to ~60 µs for the whole HTTP exchange in Rust. Here the
+//! calling thread runs the futures, as undici does, and libuv tells it when to:
+//!
+//! - a `uv_poll_t` watches the epoll descriptor of the runtime's I/O driver
+//!   (an epoll descriptor is readable when any descriptor it watches is ready),
+//!   so socket readiness and cross-thread wake-ups (the blocking pool's DNS
+//!   lookups) drive the runtime;
+//! - a `uv_timer_t` ticks every millisecond while calls are in flight, for
+//!   tokio's timers (timeouts, retry back-off, quota pacing; tokio's timer
+//!   resolution is 1 ms anyway);
+//! - a `uv_async_t` delivers, on the next turn of the loop, results that
+//!   finished while JavaScript was calling in (a Promise must not settle
+//!   inside the call that created it);
+//! - finished calls go to JavaScript by `napi_make_callback`, so Promise
+//!   reactions and `process.nextTick` run right after each, as for any I/O callback.
+//!
+//! The handles are unref'd: the JavaScript layer keeps the loop alive while
+//! calls are in flight. Where any of this is unavailable (no libuv symbols, no
+//! `/proc`, the runtime's descriptor not found) or `PARSEC_TEAMS_NODE_THREADS=1`
+//! is set, calls take the threaded path instead (see `client::run_and_complete`).
+
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_int, c_void, CStr};
+use std::future::Future;
+use std::os::fd::RawFd;
+
+use napi::bindgen_prelude::{sys, JsValuesTupleIntoVec};
+
+use crate::client::NativeResponse;
+
+// libuv's handle types and flags (uv.h): stable across libuv 1.x.
+const UV_ASYNC: c_int = 1;
+const UV_POLL: c_int = 8;
+const UV_TIMER: c_int = 13;
+const UV_READABLE: c_int = 1;
+/// Timer tick while calls are in flight, in milliseconds.
+const TICK_MS: u64 = 1;
+/// Scheduler passes per drive. Each pass runs every ready task, then polls the
+/// I/O driver (and timers) without blocking. Starting a call takes one: the
+/// request task and the connection task it hands the request to both run, and
+/// the bytes are written. A readiness event takes two: the first collects
+/// the events, the second runs the tasks they woke. Anything left over is
+/// picked up by the poll handle or the next tick.
+const START_PASSES: usize = 1;
+const EVENT_PASSES: usize = 2;
+
+type UvPollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
+type UvTimerCb = unsafe extern "C" fn(*mut c_void);
+type UvAsyncCb = unsafe extern "C" fn(*mut c_void);
+
+/// The libuv functions we need, looked up in the running `node` binary (which
+/// exports libuv for addons) instead of linked, so a missing one means the
+/// threaded path, not a failure to load.
+struct Uv {
+    handle_size: unsafe extern "C" fn(c_int) -> usize,
+    poll_init: unsafe extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int,
+    poll_start: unsafe extern "C" fn(*mut c_void, c_int, UvPollCb) -> c_int,
+    poll_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
+    timer_init: unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int,
+    timer_start: unsafe extern "C" fn(*mut c_void, UvTimerCb, u64, u64) -> c_int,
+    timer_stop: unsafe extern "C" fn(*mut c_void) -> c_int,
+    async_init: unsafe extern "C" fn(*mut c_void, *mut c_void, UvAsyncCb) -> c_int,
+    async_send: unsafe extern "C" fn(*mut c_void) -> c_int,
+    unref: unsafe extern "C" fn(*mut c_void),
+    close: unsafe extern "C" fn(*mut c_void, Option<unsafe extern "C" fn(*mut c_void)>),
+}
+
+impl Uv {
+    fn load() -> Option<Uv> {
+        unsafe fn sym<T: Copy>(name: &CStr) -> Option<T> {
+            let p = libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr());
+            // SAFETY (caller): T is the function pointer type of `name` in uv.h.
+            (!p.is_null()).then(|| std::mem::transmute_copy::<*mut c_void, T>(&p))
+        }
+        // SAFETY: each type above is the signature uv.h declares for the name.
+        unsafe {
+            Some(Uv {
+                handle_size: sym(c"uv_handle_size")?,
+                poll_init: sym(c"uv_poll_init")?,
+                poll_start: sym(c"uv_poll_start")?,
+                poll_stop: sym(c"uv_poll_stop")?,
+                timer_init: sym(c"uv_timer_init")?,
+                timer_start: sym(c"uv_timer_start")?,
+                timer_stop: sym(c"uv_timer_stop")?,
+                async_init: sym(c"uv_async_init")?,
+                async_send: sym(c"uv_async_send")?,
+                unref: sym(c"uv_unref")?,
+                close: sym(c"uv_close")?,
+            })
+        }
+    }
+
+    /// A zeroed handle of `kind`, sized by this libuv (its layout is not ours to assume).
+    fn alloc(&self, kind: c_int) -> Option<*mut c_void> {
+        // SAFETY: uv_handle_size only reads its argument.
+        let size = unsafe { (self.handle_size)(kind) };
+        // A handle is at least its common fields (data, loop, type, ...): a tiny
+        // size means the type numbering is not the one we know.
+        if !(64..=4096).contains(&size) {
+            return None;
+        }
+        // SAFETY: calloc of a checked size; freed by `free_handle` once libuv closed it.
+        let p = unsafe { libc::calloc(1, size) };
+        (!p.is_null()).then_some(p)
+    }
+}
+
+unsafe extern "C" fn free_handle(handle: *mut c_void) {
+    libc::free(handle);
+}
+
+/// One finished call waiting for delivery to JavaScript.
+struct Finished {
+    client: u32,
+    id: u32,
+    response: NativeResponse,
+}
+
+/// The runtime, handles and pending results of one Node thread (the main
+/// thread or a worker_thread: each has its own environment and loop).
+struct Driver {
+    rt: tokio::runtime::Runtime,
+    uv: Uv,
+    env: sys::napi_env,
+    async_context: sys::napi_async_context,
+    poll: *mut c_void,
+    timer: *mut c_void,
+    /// Wakes the loop to deliver calls that finished while JavaScript was calling in.
+    wake: *mut c_void,
+    /// Calls started and not yet delivered.
+    inflight: Cell<usize>,
+    ticking: Cell<bool>,
+    finished: RefCell<Vec<Finished>>,
+    /// The completion callbacks clients registered, by number.
+    callbacks: RefCell<Vec<sys::napi_ref>>,
+}
+
+thread_local! {
+    /// This thread's driver: set up on first use; `None` means the threaded path.
+    static DRIVER: RefCell<Option<Option<&'static Driver>>> = const { RefCell::new(None) };
+}
+
+fn driver() -> Option<&'static Driver> {
+    DRIVER.with(|d| *d.borrow().as_ref().unwrap_or(&None))
+}
+
+/// The descriptors of this process that are epoll instances.
+fn epoll_fds() -> Vec<RawFd> {
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return Vec::new() };
+    dir.filter_map(|e| {
+        let e = e.ok()?;
+        let fd: RawFd = e.file_name().to_str()?.parse().ok()?;
+        let target = std::fs::read_link(e.path()).ok()?;
+        (target.as_os_str() == "anon_inode:[eventpoll]").then_some(fd)
+    })
+    .collect()
+}
+
+/// Builds a current-thread runtime and finds its I/O driver's epoll instance:
+/// a descriptor that appeared with the runtime (mio also keeps a duplicate of
+/// it, for its registry) and that turns readable when a socket registered
+/// with the runtime does.
+fn runtime_with_fd() -> Option<(tokio::runtime::Runtime, RawFd)> {
+    let before = epoll_fds();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    let fresh: Vec<RawFd> = epoll_fds().into_iter().filter(|fd| !before.contains(fd)).collect();
+    if fresh.is_empty() {
+        return None;
+    }
+    // Prove it: a pending connection on a listener registered with this
+    // runtime must make the descriptor readable.
+    let listener = rt.block_on(async { tokio::net::TcpListener::bind(("127.0.0.1", 0)).await }).ok()?;
+    let _peer = std::net::TcpStream::connect(listener.local_addr().ok()?).ok()?;
+    let mut found = None;
+    for (i, &fd) in fresh.iter().enumerate() {
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd. The first wait allows for the connection to land.
+        let ready = unsafe { libc::poll(&mut pfd, 1, if i == 0 { 1000 } else { 0 }) };
+        if ready == 1 && pfd.revents & libc::POLLIN != 0 {
+            found = Some(fd);
+            break;
+        }
+    }
+    drop(listener);
+    // Consume the stale readiness now rather than at the first call.
+    rt.block_on(tokio::task::yield_now());
+    found.map(|fd| (rt, fd))
+}
+
+fn setup(env: sys::napi_env) -> Option<&'static Driver> {
+    if std::env::var_os("PARSEC_TEAMS_NODE_THREADS").is_some_and(|v| v == "1") {
+        return None;
+    }
+    let uv = Uv::load()?;
+    let (rt, fd) = runtime_with_fd()?;
+    let mut uv_loop = std::ptr::null_mut();
+    // SAFETY: env is the live environment of this thread.
+    unsafe {
+        if sys::napi_get_uv_event_loop(env, &mut uv_loop) != sys::Status::napi_ok || uv_loop.is_null() {
+            return None;
+        }
+    }
+    let uv_loop = uv_loop.cast::<c_void>();
+    let handles = [uv.alloc(UV_POLL), uv.alloc(UV_TIMER), uv.alloc(UV_ASYNC)];
+    let [Some(poll), Some(timer), Some(wake)] = handles else {
+        for h in handles.into_iter().flatten() {
+            // SAFETY: never initialised, so plain memory.
+            unsafe { libc::free(h) };
+        }
+        return None;
+    };
+    // SAFETY: fresh zeroed handles of the sizes libuv asked for, on this thread's loop.
+    unsafe {
+        if (uv.poll_init)(uv_loop, poll, fd) != 0 {
+            for h in [poll, timer, wake] {
+                libc::free(h);
+            }
+            return None;
+        }
+        (uv.timer_init)(uv_loop, timer);
+        (uv.async_init)(uv_loop, wake, on_wake);
+        for h in [poll, timer, wake] {
+            (uv.unref)(h);
+        }
+        if (uv.poll_start)(poll, UV_READABLE, on_poll) != 0 {
+            for h in [poll, timer, wake] {
+                (uv.close)(h, Some(free_handle));
+            }
+            return None;
+        }
+    }
+    let mut async_context = std::ptr::null_mut();
+    // SAFETY: env is live; the resource is a fresh object, the name a fresh string.
+    unsafe {
+        let mut resource = std::ptr::null_mut();
+        let mut name = std::ptr::null_mut();
+        sys::napi_create_object(env, &mut resource);
+        sys::napi_create_string_utf8(env, c"parsec-teams".as_ptr(), 12, &mut name);
+        sys::napi_async_init(env, resource, name, &mut async_context);
+    }
+    let driver: &'static Driver = Box::leak(Box::new(Driver {
+        rt,
+        uv,
+        env,
+        async_context,
+        poll,
+        timer,
+        wake,
+        inflight: Cell::new(0),
+        ticking: Cell::new(false),
+        finished: RefCell::new(Vec::new()),
+        callbacks: RefCell::new(Vec::new()),
+    }));
+    // SAFETY: the hook runs on this thread when its environment shuts down.
+    unsafe {
+        sys::napi_add_env_cleanup_hook(env, Some(teardown), std::ptr::null_mut());
+    }
+    Some(driver)
+}
+
+/// Environment shutdown (process exit, a worker_thread ending): close the
+/// handles and let the runtime go with its connections.
+unsafe extern "C" fn teardown(_: *mut c_void) {
+    let Some(d) = DRIVER.with(|slot| slot.borrow_mut().replace(None)).flatten() else { return };
+    (d.uv.poll_stop)(d.poll);
+    (d.uv.timer_stop)(d.timer);
+    for h in [d.poll, d.timer, d.wake] {
+        (d.uv.close)(h, Some(free_handle));
+    }
+    // SAFETY: `d` came from Box::leak in `setup` and is no longer reachable.
+    let d = Box::from_raw((d as *const Driver).cast_mut());
+    let Driver { rt, .. } = *d;
+    rt.shutdown_background();
+}
+
+/// Registers a client's completion callback with this thread's driver; the
+/// number to pass to [`spawn`], or `None` for the threaded path. Clients that
+/// share a callback (the JavaScript layer passes one for all) share its number,
+/// so creating clients does not grow anything.
+pub fn register(env: sys::napi_env, on_complete: sys::napi_value) -> Option<u32> {
+    let d = DRIVER.with(|slot| *slot.borrow_mut().get_or_insert_with(|| setup(env)))?;
+    let mut callbacks = d.callbacks.borrow_mut();
+    for (i, known) in callbacks.iter().enumerate() {
+        let mut value = std::ptr::null_mut();
+        let mut same = false;
+        // SAFETY: our references and a live value, on their environment's thread.
+        unsafe {
+            if sys::napi_get_reference_value(env, *known, &mut value) == sys::Status::napi_ok
+                && sys::napi_strict_equals(env, value, on_complete, &mut same) == sys::Status::napi_ok
+                && same
+            {
+                return Some(i as u32);
+            }
+        }
+    }
+    let mut reference = std::ptr::null_mut();
+    // SAFETY: a strong reference to a live function of this environment.
+    if unsafe { sys::napi_create_reference(env, on_complete, 1, &mut reference) } != sys::Status::napi_ok {
+        return None;
+    }
+    callbacks.push(reference);
+    Some(callbacks.len() as u32 - 1)
+}
+
+/// Calls in flight on this thread from which new calls go to the worker
+/// threads instead (`NativeClient::route`). One in flight is the sequential
+/// script, served fastest here; many are a burst, whose HTTP work is better
+/// spread over the CPUs. `PARSEC_TEAMS_NODE_LOCAL_MAX` overrides.
+fn local_max() -> usize {
+    static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| std::env::var("PARSEC_TEAMS_NODE_LOCAL_MAX").ok().and_then(|v| v.parse().ok()).unwrap_or(4))
+}
+
+/// Whether this thread has enough calls in flight that the next should go to the worker threads.
+pub fn busy() -> bool {
+    driver().is_some_and(|d| d.inflight.get() >= local_max())
+}
+
+/// Starts `fut` on this thread's runtime and runs it as far as it goes without
+/// waiting (the request is written before this returns); its result reaches
+/// the client's callback from a later turn of the event loop.
+pub fn spawn<F>(client: u32, id: u32, fut: F)
+where
+    F: Future<Output = NativeResponse> + Send + 'static,
+{
+    let Some(d) = driver() else { return };
+    d.inflight.set(d.inflight.get() + 1);
+    d.rt.block_on(async move {
+        tokio::spawn(async move {
+            let response = fut.await;
+            if let Some(d) = driver() {
+                d.finished.borrow_mut().push(Finished { client, id, response });
+            }
+        });
+        drive(START_PASSES).await;
+    });
+    // A call that already finished (refused arguments, say) is delivered on the
+    // next turn of the loop, not inside this call; a wake-up through the poll
+    // phase, so that a chain of such calls cannot keep the loop from I/O.
+    if !d.finished.borrow().is_empty() {
+        // SAFETY: our initialised async handle, on this thread.
+        unsafe { (d.uv.async_send)(d.wake) };
+    }
+    // Tick while anything is in flight, for tokio's timers.
+    if !d.ticking.get() {
+        d.ticking.set(true);
+        // SAFETY: our initialised timer on this thread's loop.
+        unsafe { (d.uv.timer_start)(d.timer, on_tick, TICK_MS, TICK_MS) };
+    }
+}
+
+async fn drive(passes: usize) {
+    for _ in 0..passes {
+        tokio::task::yield_now().await;
+    }
+}
+
+unsafe extern "C" fn on_poll(_: *mut c_void, _status: c_int, _events: c_int) {
+    run();
+}
+
+unsafe extern "C" fn on_tick(_: *mut c_void) {
+    run();
+}
+
+unsafe extern "C" fn on_wake(_: *mut c_void) {
+    run();
+}
+
+/// Drives the runtime, then hands every finished call to JavaScript.
+fn run() {
+    let Some(d) = driver() else { return };
+    d.rt.block_on(drive(EVENT_PASSES));
+    // One batch per turn: calls that JavaScript starts from these callbacks and
+    // that finish at once wait for the next turn (`spawn` sends a wake-up), so
+    // a chain of them cannot starve the event loop.
+    let batch = std::mem::take(&mut *d.finished.borrow_mut());
+    for f in batch {
+        d.inflight.set(d.inflight.get().saturating_sub(1));
+        deliver(d, f);
+    }
+    if d.inflight.get() == 0 && d.ticking.get() {
+        d.ticking.set(false);
+        // SAFETY: our timer, on this thread.
+        unsafe { (d.uv.timer_stop)(d.timer) };
+    }
+}
+
+/// Calls `onComplete(id, status, body, headers, requestId, retriesTaken, flags, error)`.
+fn deliver(d: &Driver, f: Finished) {
+    let Some(callback) = d.callbacks.borrow().get(f.client as usize).copied() else { return };
+    let env = d.env;
+    // SAFETY: on the environment's own thread, outside any JavaScript frame (a
+    // libuv callback), inside a handle scope we open and close.
+    unsafe {
+        let mut scope = std::ptr::null_mut();
+        if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+            return;
+        }
+        let mut func = std::ptr::null_mut();
+        // The receiver must be an object: the global, as for a plain function call.
+        let mut recv = std::ptr::null_mut();
+        if let Ok(args) = f.response.into_args(f.id).into_vec(env) {
+            if sys::napi_get_reference_value(env, callback, &mut func) == sys::Status::napi_ok
+                && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok
+            {
+                let mut result = std::ptr::null_mut();
+                let status = sys::napi_make_callback(env, d.async_context, recv, func, args.len(), args.as_ptr(), &mut result);
+                if status == sys::Status::napi_pending_exception {
+                    // The callback threw: report it as Node reports any uncaught exception.
+                    let mut error = std::ptr::null_mut();
+                    sys::napi_get_and_clear_last_exception(env, &mut error);
+                    sys::napi_fatal_exception(env, error);
+                }
+            }
+        }
+        sys::napi_close_handle_scope(env, scope);
+    }
+}
