@@ -74,6 +74,7 @@ const membersUrl = `${base}/v1/teams/${info.team_id}/members`
 // The clients: each exposes get(userId) and list200(); all decode the JSON.
 // ---------------------------------------------------------------------------
 const sdk = new Client({ apiKey: info.api_key, teamId: info.team_id, baseUrl: base })
+const sdkNative = sdk[Object.getOwnPropertySymbols(sdk).find((s) => s.description === 'parsec-teams.native')]
 const agent = new undici.Agent({ keepAliveTimeout: 10_000 })
 const check = (status) => {
   if (status !== 200) throw new Error(`status ${status}`)
@@ -228,7 +229,8 @@ md += `Run by \`make -C bindings-node bench\` (bench/node/bench.mjs) on ${new Da
 md += `Node ${process.versions.node}, ${cpus().length} CPUs (${cpus()[0].model.trim()}), shared with other builds (expect noise; the CPU figures are steadier). `
 md += `Mock: the release \`parsec-teams-mock\` binary in its own process, with a ${MEMBERS}-member fixture. `
 md += `Medians of ${ROUNDS} interleaved rounds (each round runs the clients in ${SLICES} alternating slices, rotating which goes first); every client decodes the JSON fully. `
-md += `CPU = the client process's user + system time per request (process.cpuUsage), all threads (the addon's tokio workers included).\n\n`
+md += `CPU = the client process's user + system time per request (process.cpuUsage), all threads (the addon's tokio workers included). `
+md += `parsec-teams ran with its defaults: calls on the Node thread's own runtime (${sdkNative.onNodeThread ? 'active' : 'NOT active: threaded path'}), calls beyond 4 in flight offloaded to its worker threads, pages as tapes.\n\n`
 md += `| scenario | client | throughput | CPU per request | throughput vs parsec-teams |\n| --- | --- | ---: | ---: | ---: |\n`
 const summary = []
 for (const [sname, scenario] of Object.entries(scenarios)) {
