@@ -11,9 +11,10 @@
 //!   (an epoll descriptor is readable when any descriptor it watches is ready),
 //!   so socket readiness and cross-thread wake-ups (the blocking pool's DNS
 //!   lookups) drive the runtime;
-//! - a `uv_timer_t` ticks every millisecond while calls are in flight, for
-//!   tokio's timers (timeouts, retry back-off, quota pacing; tokio's timer
-//!   resolution is 1 ms anyway);
+//! - a `uv_timer_t` ticks while calls are in flight, for tokio's timers
+//!   (timeouts, retry back-off, quota pacing): every millisecond after a call
+//!   starts (tokio's own resolution), slowing to every 16 ms while nothing
+//!   happens (see `TICK_MS`);
 //! - a `uv_async_t` delivers, on the next turn of the loop, results that
 //!   finished while JavaScript was calling in (a Promise must not settle
 //!   inside the call that created it);
@@ -39,8 +40,13 @@ const UV_ASYNC: c_int = 1;
 const UV_POLL: c_int = 8;
 const UV_TIMER: c_int = 13;
 const UV_READABLE: c_int = 1;
-/// Timer tick while calls are in flight, in milliseconds.
+/// Timer tick while calls are in flight, in milliseconds: 1 after a call
+/// starts (tokio's own resolution), doubling while ticks find nothing to
+/// deliver, up to `TICK_MAX_MS`. A call waiting seconds for its answer (which
+/// the poll handle reports at once) then costs ~60 wake-ups a second, not
+/// 1,000, and a timer of tokio's (timeout, back-off, pacing) fires at most that late.
 const TICK_MS: u64 = 1;
+const TICK_MAX_MS: u64 = 16;
 /// Scheduler passes per drive. Each pass runs every ready task, then polls the
 /// I/O driver (and timers) without blocking. Starting a call takes one: the
 /// request task and the connection task it hands the request to both run, and
@@ -136,6 +142,8 @@ struct Driver {
     /// Calls started and not yet delivered.
     inflight: Cell<usize>,
     ticking: Cell<bool>,
+    /// The tick's current period (see `TICK_MS`).
+    tick_ms: Cell<u64>,
     finished: RefCell<Vec<Finished>>,
     /// The completion callbacks clients registered, by number.
     callbacks: RefCell<Vec<sys::napi_ref>>,
@@ -254,6 +262,7 @@ fn setup(env: sys::napi_env) -> Option<&'static Driver> {
         wake,
         inflight: Cell::new(0),
         ticking: Cell::new(false),
+        tick_ms: Cell::new(TICK_MS),
         finished: RefCell::new(Vec::new()),
         callbacks: RefCell::new(Vec::new()),
     }));
@@ -347,11 +356,11 @@ where
         // SAFETY: our initialised async handle, on this thread.
         unsafe { (d.uv.async_send)(d.wake) };
     }
-    // Tick while anything is in flight, for tokio's timers.
-    if !d.ticking.get() {
+    // Tick while anything is in flight, for tokio's timers; fast again after
+    // a new call, which may carry a short timeout.
+    if !d.ticking.get() || d.tick_ms.get() != TICK_MS {
         d.ticking.set(true);
-        // SAFETY: our initialised timer on this thread's loop.
-        unsafe { (d.uv.timer_start)(d.timer, on_tick, TICK_MS, TICK_MS) };
+        set_tick(d, TICK_MS);
     }
 }
 
@@ -366,21 +375,33 @@ unsafe extern "C" fn on_poll(_: *mut c_void, _status: c_int, _events: c_int) {
 }
 
 unsafe extern "C" fn on_tick(_: *mut c_void) {
-    run();
+    let delivered = run();
+    if let Some(d) = driver() {
+        if delivered == 0 && d.ticking.get() && d.tick_ms.get() < TICK_MAX_MS {
+            set_tick(d, (d.tick_ms.get() * 2).min(TICK_MAX_MS));
+        }
+    }
+}
+
+fn set_tick(d: &Driver, ms: u64) {
+    d.tick_ms.set(ms);
+    // SAFETY: our initialised timer on this thread's loop.
+    unsafe { (d.uv.timer_start)(d.timer, on_tick, ms, ms) };
 }
 
 unsafe extern "C" fn on_wake(_: *mut c_void) {
     run();
 }
 
-/// Drives the runtime, then hands every finished call to JavaScript.
-fn run() {
-    let Some(d) = driver() else { return };
+/// Drives the runtime, then hands every finished call to JavaScript; how many.
+fn run() -> usize {
+    let Some(d) = driver() else { return 0 };
     d.rt.block_on(drive(EVENT_PASSES));
     // One batch per turn: calls that JavaScript starts from these callbacks and
     // that finish at once wait for the next turn (`spawn` sends a wake-up), so
     // a chain of them cannot starve the event loop.
     let batch = std::mem::take(&mut *d.finished.borrow_mut());
+    let delivered = batch.len();
     for f in batch {
         d.inflight.set(d.inflight.get().saturating_sub(1));
         deliver(d, f);
@@ -390,6 +411,7 @@ fn run() {
         // SAFETY: our timer, on this thread.
         unsafe { (d.uv.timer_stop)(d.timer) };
     }
+    delivered
 }
 
 /// Calls `onComplete(id, status, body, headers, requestId, retriesTaken, flags, error)`.
