@@ -80,14 +80,14 @@ pub enum Body {
 }
 
 impl Body {
+    /// `json` as a tape, when it is at least `min_len` bytes and encodable.
+    fn tape(json: &[u8], min_len: usize) -> Option<Body> {
+        (json.len() >= min_len).then(|| crate::tape::encode(json)).flatten().map(Body::Tape)
+    }
+
     /// `text` as a tape when it is at least `min_len` bytes and encodable, else as text.
     pub fn of_text(text: String, min_len: usize) -> Body {
-        if text.len() >= min_len {
-            if let Some(tape) = crate::tape::encode(text.as_bytes()) {
-                return Body::Tape(tape);
-            }
-        }
-        Body::Text(JsonText(text))
+        Body::tape(text.as_bytes(), min_len).unwrap_or(Body::Text(JsonText(text)))
     }
 }
 
@@ -345,10 +345,8 @@ fn parse_args(args: &str) -> std::result::Result<Map<String, Value>, CoreError> 
 fn result_body(op: &Operation, raw: &RawResponse) -> std::result::Result<(Body, bool), CoreError> {
     if matches!(op.result, ResultKind::Page(_) | ResultKind::EventPage | ResultKind::Credits | ResultKind::Object(_) | ResultKind::List(_))
     {
-        if raw.data.len() >= TAPE_MIN {
-            if let Some(tape) = crate::tape::encode(&raw.data) {
-                return Ok((Body::Tape(tape), false));
-            }
+        if let Some(tape) = Body::tape(&raw.data, TAPE_MIN) {
+            return Ok((tape, false));
         }
         if let Ok(text) = std::str::from_utf8(&raw.data) {
             return Ok((Body::Text(JsonText(text.to_owned())), true));
@@ -543,7 +541,6 @@ impl NativeClient {
         let (client, local) = self.route();
         let caller = client.caller().clone();
         let rx = cancel.map(|c| c.tx.subscribe());
-        let done = self.done.clone();
         let work = Box::pin(async move {
             let run = async {
                 let opts = request_options(timeout_ms, max_retries)?;
@@ -556,7 +553,7 @@ impl NativeClient {
             };
             run.await.unwrap_or_else(|e| NativeResponse::failed(&e))
         });
-        run_and_complete(&done, local, id, cancellable(rx, work));
+        run_and_complete(&self.done, local, id, cancellable(rx, work));
         Ok(())
     }
 
@@ -611,7 +608,6 @@ impl NativeClient {
         max_retries: Option<u32>,
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
-        let done = self.done.clone();
         let (client, local) = self.route();
         let client = client.clone();
         let rx = cancel.map(|c| c.tx.subscribe());
@@ -637,7 +633,7 @@ impl NativeClient {
             };
             run.await.unwrap_or_else(|e| NativeResponse::failed(&e))
         });
-        run_and_complete(&done, local, id, cancellable(rx, work));
+        run_and_complete(&self.done, local, id, cancellable(rx, work));
         Ok(())
     }
 
@@ -690,7 +686,6 @@ impl NativePaginator {
     pub fn next_page(&self, id: u32, cancel: Option<&CancelToken>) {
         let state = self.state.clone();
         let rx = cancel.map(|c| c.tx.subscribe());
-        let done = self.done.clone();
         let work = Box::pin(async move {
             let mut guard = state.lock().await;
             let pager = match &mut *guard {
@@ -720,6 +715,6 @@ impl NativePaginator {
                 Err(e) => NativeResponse::failed(&e),
             }
         });
-        run_and_complete(&done, self.local, id, cancellable(rx, work));
+        run_and_complete(&self.done, self.local, id, cancellable(rx, work));
     }
 }

@@ -139,9 +139,8 @@ struct Driver {
     timer: *mut c_void,
     /// Wakes the loop to deliver calls that finished while JavaScript was calling in.
     wake: *mut c_void,
-    /// Calls started and not yet delivered.
+    /// Calls started and not yet delivered; the tick runs while there are any.
     inflight: Cell<usize>,
-    ticking: Cell<bool>,
     /// The tick's current period (see `TICK_MS`).
     tick_ms: Cell<u64>,
     finished: RefCell<Vec<Finished>>,
@@ -261,7 +260,6 @@ fn setup(env: sys::napi_env) -> Option<&'static Driver> {
         timer,
         wake,
         inflight: Cell::new(0),
-        ticking: Cell::new(false),
         tick_ms: Cell::new(TICK_MS),
         finished: RefCell::new(Vec::new()),
         callbacks: RefCell::new(Vec::new()),
@@ -358,8 +356,7 @@ where
     }
     // Tick while anything is in flight, for tokio's timers; fast again after
     // a new call, which may carry a short timeout.
-    if !d.ticking.get() || d.tick_ms.get() != TICK_MS {
-        d.ticking.set(true);
+    if d.inflight.get() == 1 || d.tick_ms.get() != TICK_MS {
         set_tick(d, TICK_MS);
     }
 }
@@ -377,7 +374,7 @@ unsafe extern "C" fn on_poll(_: *mut c_void, _status: c_int, _events: c_int) {
 unsafe extern "C" fn on_tick(_: *mut c_void) {
     let delivered = run();
     if let Some(d) = driver() {
-        if delivered == 0 && d.ticking.get() && d.tick_ms.get() < TICK_MAX_MS {
+        if delivered == 0 && d.inflight.get() > 0 && d.tick_ms.get() < TICK_MAX_MS {
             set_tick(d, (d.tick_ms.get() * 2).min(TICK_MAX_MS));
         }
     }
@@ -406,8 +403,8 @@ fn run() -> usize {
         d.inflight.set(d.inflight.get().saturating_sub(1));
         deliver(d, f);
     }
-    if d.inflight.get() == 0 && d.ticking.get() {
-        d.ticking.set(false);
+    if delivered > 0 && d.inflight.get() == 0 {
+        // The last call in flight was delivered: no tick until the next starts.
         // SAFETY: our timer, on this thread.
         unsafe { (d.uv.timer_stop)(d.timer) };
     }
