@@ -2,25 +2,16 @@
 // `.withResponse()`, the escape hatch and the MockServer helpers.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startMock, seen, MockServer, InternalServerError, APITimeoutError, ValidationError } from './helpers.mjs'
+import { startMock, seen, bigFixture, InternalServerError, APITimeoutError, ValidationError } from './helpers.mjs'
 
 const MEMBERS = '/v1/teams/*/members'
 const MEMBER = '/v1/teams/*/members/*'
 
-/** The default fixture with `n` members in all. */
-async function bigFixture(n) {
-  const base = await MockServer.start()
-  const state = await base.state()
-  await base.stop()
-  for (let id = state.members.length + 1; id <= n; id++) {
-    state.members.push({ user_id: id, email: `member${id}@example.com`, name: `Member ${id}`, is_admin: false, is_owner: false, has_api_key: false, group_ids: [], team_app_rule_id: null, created_at: '2024-01-01T00:00:00Z' })
-  }
-  delete state.quotas
-  return state
-}
+/** A member of the big fixture. */
+const member = (id) => ({ user_id: id, email: `member${id}@example.com`, name: `Member ${id}`, is_admin: false, is_owner: false, has_api_key: false, group_ids: [], team_app_rule_id: null, created_at: '2024-01-01T00:00:00Z' })
 
 test('pagination', async (t) => {
-  const mock = await startMock(t, { fixture: await bigFixture(1234) })
+  const mock = await startMock(t, { fixture: await bigFixture(1234, member) })
   const client = mock.client()
 
   await t.test('for await over more than 1,000 members, 200 a page', async () => {

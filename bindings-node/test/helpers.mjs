@@ -1,6 +1,9 @@
 // Shared by the tests: the package under test (as a user imports it) and the mock.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export * from '../index.mjs'
 import { MockServer } from '../index.mjs'
@@ -27,4 +30,36 @@ export async function seen(mock, n, filter) {
   const reqs = await mock.requests(filter)
   assert.equal(reqs.length, n, `expected ${n} requests, the mock saw ${JSON.stringify(reqs)}`)
   return reqs
+}
+
+/** The package directory, and its ES module entry point. */
+export const PKG = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const ENTRY = join(PKG, 'index.mjs')
+
+/** Runs `node` on `source`; resolves with { code, signal, stdout, stderr, ms }, killing it after `limitMs`. */
+export function runNode(source, { env = {}, limitMs = 10000, cwd = PKG, file } = {}) {
+  return new Promise((resolve) => {
+    const started = Date.now()
+    const args = file ? [file] : ['--input-type=module', '-e', source]
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, PARSEC_TEAMS_LOG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
+    })
+  })
+}
+
+/** The default fixture with `n` members in all, the added ones made by `member(id)`. */
+export async function bigFixture(n, member) {
+  const base = await MockServer.start()
+  const state = await base.state()
+  await base.stop()
+  for (let id = state.members.length + 1; id <= n; id++) state.members.push(member(id))
+  delete state.quotas
+  return state
 }

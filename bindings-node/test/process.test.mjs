@@ -3,33 +3,13 @@
 // the packed tarball installed into an empty directory.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync, spawn } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { PKG, ENTRY, runNode } from './helpers.mjs'
 
-const PKG = join(dirname(fileURLToPath(import.meta.url)), '..')
 const ROOT = join(PKG, '..')
-const ENTRY = join(PKG, 'index.mjs')
-
-/** Runs `node` on `source`; resolves with { code, signal, stdout, stderr, ms }, killing it after `limitMs`. */
-function runNode(source, { env = {}, limitMs = 10000, cwd = PKG, file } = {}) {
-  return new Promise((resolve) => {
-    const started = Date.now()
-    const args = file ? [file] : ['--input-type=module', '-e', source]
-    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, PARSEC_TEAMS_LOG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - started })
-    })
-  })
-}
 
 test('a script that used a client exits by itself', async () => {
   const r = await runNode(`

@@ -4,18 +4,14 @@
 // (src/tape.rs + tape.js) that must equal JSON.parse of the same text.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { startMock, MockServer } from './helpers.mjs'
+import { join } from 'node:path'
+import { startMock, bigFixture, runNode, PKG, ENTRY } from './helpers.mjs'
 
 const require = createRequire(import.meta.url)
 const native = require('../native.js')
 const { decodeTape } = require('../tape.js')
-const PKG = join(dirname(fileURLToPath(import.meta.url)), '..')
-const ENTRY = join(PKG, 'index.mjs')
 
 /** The native client behind a Client (the package keeps it under a symbol). */
 function nativeOf(client) {
@@ -23,17 +19,8 @@ function nativeOf(client) {
   return client[sym]
 }
 
-/** What a page of `n` members looks like from the mock's own state. */
-async function bigFixture(n) {
-  const base = await MockServer.start()
-  const state = await base.state()
-  await base.stop()
-  for (let id = state.members.length + 1; id <= n; id++) {
-    state.members.push({ user_id: id, email: `mémber${id}@example.com`, name: `Member ${id} \u{1F600} "q"`, is_admin: id % 3 === 0, is_owner: false, has_api_key: false, group_ids: [1 + (id % 6)], team_app_rule_id: null, created_at: '2024-01-01T00:00:00Z' })
-  }
-  delete state.quotas
-  return state
-}
+/** A member of the big fixture, with non-ASCII text, an emoji and quotes in its strings. */
+const member = (id) => ({ user_id: id, email: `mémber${id}@example.com`, name: `Member ${id} \u{1F600} "q"`, is_admin: id % 3 === 0, is_owner: false, has_api_key: false, group_ids: [1 + (id % 6)], team_app_rule_id: null, created_at: '2024-01-01T00:00:00Z' })
 
 // One scenario, run in a child process under each execution path: it prints
 // what every call gave, so the two paths can be compared line by line.
@@ -62,20 +49,7 @@ const SCENARIO = `
   console.log(JSON.stringify(out))
 `
 
-function runScenario(env) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', SCENARIO], { cwd: PKG, env: { ...process.env, PARSEC_TEAMS_LOG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20000)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
-}
+const runScenario = (env) => runNode(SCENARIO, { env, limitMs: 20000 })
 
 test('calls run on the Node thread by default, offloaded to worker threads when many are in flight, and all on worker threads with PARSEC_TEAMS_NODE_THREADS=1, with the same results', async () => {
   const runs = await Promise.all([
@@ -143,7 +117,7 @@ test('a client works inside a worker_thread, which then ends by itself; terminat
 })
 
 test('large results cross as tapes and equal JSON.parse of the body (the scenario above covers the worker-thread path)', async (t) => {
-  const mock = await startMock(t, { fixture: await bigFixture(600) })
+  const mock = await startMock(t, { fixture: await bigFixture(600, member) })
   const client = mock.client()
   assert.equal(nativeOf(client).onNodeThread, true)
   const raw = await client.request('GET', '/v1/teams/{team_id}/members', { query: { offset: 100, limit: 200 } })
@@ -191,23 +165,12 @@ test('the native encoder and tape.js agree with JSON.parse, and fall back to tex
 })
 
 test('a script on the worker-thread path also exits by itself', async () => {
-  const r = await new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--input-type=module', '-e', `import { MockServer } from ${JSON.stringify(ENTRY)}; const m = await MockServer.start(); await m.client().members.get({ userId: 1 }); console.log('done')`],
-      { env: { ...process.env, PARSEC_TEAMS_NODE_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, out })
-    })
+  const r = await runNode(`import { MockServer } from ${JSON.stringify(ENTRY)}; const m = await MockServer.start(); await m.client().members.get({ userId: 1 }); console.log('done')`, {
+    env: { PARSEC_TEAMS_NODE_THREADS: '1' },
   })
   assert.equal(r.signal, null)
-  assert.equal(r.code, 0)
-  assert.equal(r.out.trim(), 'done')
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(r.stdout.trim(), 'done')
 })
 
 
