@@ -23,7 +23,7 @@ import os
 import re
 import sys
 import textwrap
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PKG = os.path.join(HERE, "..", "python", "parsec_teams")
@@ -195,6 +195,17 @@ def q(s: str) -> str:
 
 # --- runtime module ---------------------------------------------------------------
 
+def clients(table: List[Dict[str, Any]]) -> Iterator[Tuple[str, str, str, str, List[str]]]:
+    """The four client classes, as both generators emit them: (name, base class,
+    name of its raw-response class, prefix of its resource classes, its resources)."""
+    for api, base_sync, base_async, name in (("teams", "ClientBase", "AsyncClientBase", "Client"), ("admin", "AdminClientBase", "AsyncAdminClientBase", "AdminClient")):
+        resources = list(dict.fromkeys(op["resource"] for op in table if op["api"] == api))
+        prefix = "Admin" if api == "admin" else ""
+        for variant, base in (("", base_sync), ("Async", base_async)):
+            cname = f"{variant}{name}"
+            yield cname, base, f"{cname}WithRawResponse", f"{variant}{prefix}", resources
+
+
 def gen_runtime(table: List[Dict[str, Any]], models: List[Tuple[str, str, List[Tuple[str, str]]]]) -> str:
     out: List[str] = [HEADER, '"""Models, resources and clients generated from the operation table."""\n\n']
     out.append("import warnings\n\n")
@@ -246,22 +257,17 @@ def gen_runtime(table: List[Dict[str, Any]], models: List[Tuple[str, str, List[T
                 out.append(f"\n\nclass {raw}({cls}):\n    {q('')[0]}`{res}` operations returning `RawResponse` (status, headers, parsed result).{q('')[0]}\n\n    __slots__ = ()\n")
 
     out.append("\n\n# Clients -----------------------------------------------------------------\n")
-    for api, base_sync, base_async, name in (("teams", "ClientBase", "AsyncClientBase", "Client"), ("admin", "AdminClientBase", "AsyncAdminClientBase", "AdminClient")):
-        resources = list(dict.fromkeys(op["resource"] for op in table if op["api"] == api))
-        prefix = "Admin" if api == "admin" else ""
-        for variant, base in (("", base_sync), ("Async", base_async)):
-            cname = f"{variant}{name}"
-            raw_name = f"{cname}WithRawResponse"
-            out.append(f"\n\nclass {raw_name}:\n    {q('')[0]}The operations of `{cname}`, each returning a `RawResponse`.{q('')[0]}\n\n")
-            out.append("    def __init__(self, call, iter):\n")
-            for r in resources:
-                out.append(f"        self.{r} = {variant}{prefix}{camel(r)}ResourceWithRawResponse(call, iter)\n")
-            out.append(f"\n\nclass {cname}({base}):\n")
-            out.append(f"    __doc__ = {base}.__doc__\n")
-            out.append(f"    _raw_class = {raw_name}\n\n")
-            out.append("    def _init_resources(self, call, iter):\n")
-            for r in resources:
-                out.append(f"        self.{r} = {variant}{prefix}{camel(r)}Resource(call, iter)\n")
+    for cname, base, raw_name, classes, resources in clients(table):
+        out.append(f"\n\nclass {raw_name}:\n    {q('')[0]}The operations of `{cname}`, each returning a `RawResponse`.{q('')[0]}\n\n")
+        out.append("    def __init__(self, call, iter):\n")
+        for r in resources:
+            out.append(f"        self.{r} = {classes}{camel(r)}ResourceWithRawResponse(call, iter)\n")
+        out.append(f"\n\nclass {cname}({base}):\n")
+        out.append(f"    __doc__ = {base}.__doc__\n")
+        out.append(f"    _raw_class = {raw_name}\n\n")
+        out.append("    def _init_resources(self, call, iter):\n")
+        for r in resources:
+            out.append(f"        self.{r} = {classes}{camel(r)}Resource(call, iter)\n")
     out.append("\n\nCLIENTS = (Client, AsyncClient, AdminClient, AsyncAdminClient)\n")
     return "".join(out)
 
@@ -306,22 +312,17 @@ def gen_stub(table: List[Dict[str, Any]], models: List[Tuple[str, str, List[Tupl
                             out.append(f"    def {op['iter_name']}({signature(op, True)}) -> {it}:\n")
                             out.append(docstring(op, "        ", iterate=True))
                     out.append("\n")
-    for api, base_sync, base_async, name in (("teams", "ClientBase", "AsyncClientBase", "Client"), ("admin", "AdminClientBase", "AsyncAdminClientBase", "AdminClient")):
-        resources = list(dict.fromkeys(op["resource"] for op in table if op["api"] == api))
-        prefix = "Admin" if api == "admin" else ""
-        for variant, base in (("", base_sync), ("Async", base_async)):
-            cname = f"{variant}{name}"
-            raw_name = f"{cname}WithRawResponse"
-            out.append(f"\nclass {raw_name}:\n")
-            for r in resources:
-                out.append(f"    {r}: {variant}{prefix}{camel(r)}ResourceWithRawResponse\n")
-            out.append("    def __init__(self, call: Any, iter: Any) -> None: ...\n\n")
-            out.append(f"\nclass {cname}({base}):\n")
-            for r in resources:
-                out.append(f"    {r}: {variant}{prefix}{camel(r)}Resource\n")
-            out.append(f"    @property\n    def with_raw_response(self) -> {raw_name}: ...\n")
-            out.append(f"    _raw_class: type[{raw_name}]\n")
-            out.append("    def _init_resources(self, call: Any, iter: Any) -> None: ...\n\n")
+    for cname, base, raw_name, classes, resources in clients(table):
+        out.append(f"\nclass {raw_name}:\n")
+        for r in resources:
+            out.append(f"    {r}: {classes}{camel(r)}ResourceWithRawResponse\n")
+        out.append("    def __init__(self, call: Any, iter: Any) -> None: ...\n\n")
+        out.append(f"\nclass {cname}({base}):\n")
+        for r in resources:
+            out.append(f"    {r}: {classes}{camel(r)}Resource\n")
+        out.append(f"    @property\n    def with_raw_response(self) -> {raw_name}: ...\n")
+        out.append(f"    _raw_class: type[{raw_name}]\n")
+        out.append("    def _init_resources(self, call: Any, iter: Any) -> None: ...\n\n")
     out.append("\nCLIENTS: Tuple[type[Client], type[AsyncClient], type[AdminClient], type[AsyncAdminClient]]\n")
     return "".join(out)
 
