@@ -18,7 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
@@ -179,6 +179,8 @@ pub struct LogEntry {
     pub user_agent: Option<String>,
     /// The status answered; 0 when the connection was dropped.
     pub status: u16,
+    /// Real monotonic milliseconds since the server started, when the request arrived.
+    pub elapsed_ms: f64,
 }
 
 /// Everything the routes share.
@@ -194,6 +196,7 @@ pub struct App {
     log: Mutex<VecDeque<LogEntry>>,
     req_seq: AtomicU64,
     req_prefix: u32,
+    started: Instant,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -231,6 +234,7 @@ impl App {
             log: Mutex::new(VecDeque::new()),
             req_seq: AtomicU64::new(0),
             req_prefix: rand::random(),
+            started: Instant::now(),
         })
     }
 
@@ -340,6 +344,7 @@ fn bearer(req: &axum::http::request::Parts) -> Option<String> {
 
 /// Handles one request: faults, routing, JSON errors, request id, request log.
 async fn handle(app: Arc<App>, router: Router, kill: Arc<Notify>, req: Request<Incoming>) -> Response<Body> {
+    let elapsed_ms = app.started.elapsed().as_secs_f64() * 1000.0;
     let request_id = app.next_request_id();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
@@ -362,6 +367,7 @@ async fn handle(app: Arc<App>, router: Router, kill: Arc<Notify>, req: Request<I
                 body: body.log_value(),
                 user_agent: user_agent.clone(),
                 status,
+                elapsed_ms,
             });
         }
     };

@@ -1038,3 +1038,19 @@ async fn throughput() {
     }
     println!("throughput: {} requests/s", total / 3);
 }
+
+#[tokio::test]
+async fn request_log_entries_carry_elapsed_ms() {
+    let t = T::new().await;
+    let before = std::time::Instant::now();
+    let _ = t.get("members?offset=0&limit=1").await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let _ = t.get("members?offset=0&limit=1").await;
+    let waited = before.elapsed().as_secs_f64() * 1000.0;
+    let log = t.ctl("GET", "requests", None).await.json;
+    let e = log.as_array().unwrap();
+    let (a, b) = (e[0]["elapsed_ms"].as_f64().unwrap(), e[1]["elapsed_ms"].as_f64().unwrap());
+    assert!(a >= 0.0, "{a}");
+    let gap = b - a;
+    assert!(gap >= 150.0 && gap <= waited, "gap {gap} ms, waited {waited} ms");
+}
