@@ -165,3 +165,46 @@ impl Drop for MockServer {
         }
     }
 }
+
+/// The server in-process, without a socket, for the fuzz targets (`fuzz/`).
+/// Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::server::{self, App};
+    use crate::MockConfig;
+    use axum::body::Body;
+    use axum::http::{Request, Response};
+    use std::sync::Arc;
+    use tokio::sync::Notify;
+
+    /// One mock's state and router, called request by request.
+    pub struct InProcess {
+        app: Arc<App>,
+        router: axum::Router,
+    }
+
+    impl InProcess {
+        pub fn new(config: &MockConfig) -> std::io::Result<InProcess> {
+            let app = Arc::new(App::new(config)?);
+            Ok(InProcess { router: server::router(app.clone()), app })
+        }
+        pub fn api_key(&self) -> &str {
+            &self.app.initial.api_key
+        }
+        pub fn admin_token(&self) -> &str {
+            &self.app.initial.admin_token
+        }
+        pub fn team_id(&self) -> &str {
+            &self.app.team_id
+        }
+        /// Handles one request exactly as a connection would (faults, routing,
+        /// request log); `None` when a fault drops the connection.
+        pub async fn handle(&self, req: Request<Body>) -> Option<Response<Body>> {
+            let kill = Arc::new(Notify::new());
+            tokio::select! {
+                r = server::handle(self.app.clone(), self.router.clone(), kill.clone(), req) => Some(r),
+                _ = kill.notified() => None,
+            }
+        }
+    }
+}

@@ -343,7 +343,12 @@ fn bearer(req: &axum::http::request::Parts) -> Option<String> {
 }
 
 /// Handles one request: faults, routing, JSON errors, request id, request log.
-async fn handle(app: Arc<App>, router: Router, kill: Arc<Notify>, req: Request<Incoming>) -> Response<Body> {
+/// Generic over the body so the fuzz targets can call it in-process ([`crate::fuzzing`]).
+pub(crate) async fn handle<B>(app: Arc<App>, router: Router, kill: Arc<Notify>, req: Request<B>) -> Response<Body>
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let elapsed_ms = app.started.elapsed().as_secs_f64() * 1000.0;
     let request_id = app.next_request_id();
     let (parts, body) = req.into_parts();
