@@ -64,6 +64,7 @@ pub fn status_of(kind: ErrorKind) -> pt_status {
         ErrorKind::Connection => pt_status::PT_ERR_CONNECTION,
         ErrorKind::Timeout => pt_status::PT_ERR_TIMEOUT,
         ErrorKind::Decode => pt_status::PT_ERR_DECODE,
+        ErrorKind::Internal => pt_status::PT_ERR_INTERNAL,
     }
 }
 

@@ -49,6 +49,11 @@ pub struct ClientOptions {
     pub pool_idle_timeout: Option<Duration>,
     /// `<language> <version>` for the `User-Agent`, set by the bindings (default `rust <rustc version>`).
     pub language: Option<String>,
+    /// An explicit proxy URL (`http://` or `https://`, may carry `user:password@`)
+    /// for every request. A loopback base URL never goes through any proxy;
+    /// an `https` base URL without this option honours `HTTPS_PROXY`,
+    /// `ALL_PROXY` and `NO_PROXY` from the environment.
+    pub proxy: Option<String>,
 }
 
 impl ClientOptions {
@@ -91,6 +96,11 @@ impl ClientOptions {
         self.language = Some(v.into());
         self
     }
+    /// See [`ClientOptions::proxy`](struct.ClientOptions.html#structfield.proxy).
+    pub fn proxy(mut self, v: impl Into<String>) -> Self {
+        self.proxy = Some(v.into());
+        self
+    }
 }
 
 impl fmt::Debug for ClientOptions {
@@ -120,6 +130,8 @@ pub struct AdminClientOptions {
     pub max_retry_wait: Option<Duration>,
     pub pool_idle_timeout: Option<Duration>,
     pub language: Option<String>,
+    /// An explicit proxy URL; the same rules as [`ClientOptions::proxy`](struct.ClientOptions.html#structfield.proxy).
+    pub proxy: Option<String>,
 }
 
 impl AdminClientOptions {
@@ -144,6 +156,19 @@ impl AdminClientOptions {
     }
     pub fn language(mut self, v: impl Into<String>) -> Self {
         self.language = Some(v.into());
+        self
+    }
+    pub fn max_retry_wait(mut self, v: Duration) -> Self {
+        self.max_retry_wait = Some(v);
+        self
+    }
+    pub fn pool_idle_timeout(mut self, v: Duration) -> Self {
+        self.pool_idle_timeout = Some(v);
+        self
+    }
+    /// See [`AdminClientOptions::proxy`](struct.AdminClientOptions.html#structfield.proxy).
+    pub fn proxy(mut self, v: impl Into<String>) -> Self {
+        self.proxy = Some(v.into());
         self
     }
 }
@@ -252,10 +277,46 @@ struct HttpConfig {
     /// Authorization (marked sensitive: never printed) and User-Agent.
     headers: HeaderMap,
     pool_idle: Duration,
+    proxy: ProxyRule,
+}
+
+/// Which proxy, if any, the connection pool uses.
+#[derive(Clone)]
+enum ProxyRule {
+    /// A loopback base URL: never a proxy, whatever the environment says.
+    Never,
+    /// `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` from the environment.
+    FromEnv,
+    /// The `proxy` option.
+    Explicit(reqwest::Url),
+}
+
+impl ProxyRule {
+    fn new(base_url: &str, option: Option<&str>) -> Result<ProxyRule> {
+        if is_loopback_url(base_url) {
+            return Ok(ProxyRule::Never);
+        }
+        let Some(raw) = option else { return Ok(ProxyRule::FromEnv) };
+        // The URL may carry credentials: never echo it in the error.
+        let url = reqwest::Url::parse(raw).map_err(|e| Error::validation("proxy", format!("must be an absolute http(s) URL ({e})")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::validation("proxy", "must be an http:// or https:// URL with a host"));
+        }
+        Ok(ProxyRule::Explicit(url))
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(is_loopback_host)).unwrap_or(false)
 }
 
 impl HttpConfig {
-    fn new(auth: &str, language: Option<&str>, pool_idle: Option<Duration>) -> Result<HttpConfig> {
+    fn new(auth: &str, language: Option<&str>, pool_idle: Option<Duration>, proxy: ProxyRule) -> Result<HttpConfig> {
         let mut headers = HeaderMap::new();
         let mut auth = HeaderValue::from_str(&format!("Bearer {auth}"))
             .map_err(|_| Error::validation("api_key", "must contain only visible ASCII characters"))?;
@@ -263,16 +324,20 @@ impl HttpConfig {
         headers.insert(AUTHORIZATION, auth);
         headers
             .insert(USER_AGENT, HeaderValue::from_str(&user_agent(language)).map_err(|_| Error::validation("language", "must be ASCII"))?);
-        Ok(HttpConfig { headers, pool_idle: pool_idle.unwrap_or(Duration::from_secs(20)) })
+        Ok(HttpConfig { headers, pool_idle: pool_idle.unwrap_or(Duration::from_secs(20)), proxy })
     }
 
     fn build(&self) -> Result<reqwest::Client> {
-        reqwest::Client::builder()
-            .default_headers(self.headers.clone())
-            .pool_idle_timeout(self.pool_idle)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Connection, format!("could not build the HTTP client: {e}")))
+        let builder = reqwest::Client::builder().default_headers(self.headers.clone()).pool_idle_timeout(self.pool_idle).tcp_nodelay(true);
+        let builder = match &self.proxy {
+            ProxyRule::Never => builder.no_proxy(),
+            ProxyRule::FromEnv => builder,
+            ProxyRule::Explicit(url) => builder.proxy(
+                reqwest::Proxy::all(url.clone())
+                    .map_err(|_| Error::validation("proxy", "must be an http:// or https:// URL with a host"))?,
+            ),
+        };
+        builder.build().map_err(|e| Error::new(ErrorKind::Connection, format!("could not build the HTTP client: {e}")))
     }
 }
 
@@ -308,9 +373,7 @@ fn check_base_url(raw: &str, field: &str) -> Result<String> {
     match url.scheme() {
         "https" => {}
         "http" => {
-            let h = host.trim_start_matches('[').trim_end_matches(']');
-            let loopback = h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false);
-            if !loopback {
+            if !is_loopback_host(host) {
                 return Err(Error::validation(
                     field,
                     "plain http:// is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use https://",
@@ -355,7 +418,8 @@ impl Client {
             &options.base_url.or_else(|| env("PARSEC_BASE_URL")).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
             "base_url",
         )?;
-        let http_config = HttpConfig::new(&api_key, options.language.as_deref(), options.pool_idle_timeout)?;
+        let proxy = ProxyRule::new(&base_url, options.proxy.as_deref())?;
+        let http_config = HttpConfig::new(&api_key, options.language.as_deref(), options.pool_idle_timeout, proxy)?;
         Ok(Client {
             caller: Caller {
                 transport: Arc::new(Transport {
@@ -429,7 +493,8 @@ impl AdminClient {
             .token
             .or_else(|| env("PARSEC_ADMIN_TOKEN"))
             .ok_or_else(|| Error::validation("token", "is required (pass it or set PARSEC_ADMIN_TOKEN)"))?;
-        let http_config = HttpConfig::new(&token, options.language.as_deref(), options.pool_idle_timeout).map_err(|e| {
+        let proxy = ProxyRule::new(&base_url, options.proxy.as_deref())?;
+        let http_config = HttpConfig::new(&token, options.language.as_deref(), options.pool_idle_timeout, proxy).map_err(|e| {
             if e.field() == Some("api_key") {
                 Error::validation("token", "must contain only visible ASCII characters")
             } else {
@@ -615,7 +680,13 @@ impl Caller {
             url.push('=');
             url.extend(percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC));
         }
-        let body = body.map(|b| Bytes::from(serde_json::to_vec(b).expect("a JSON value always serializes")));
+        let body = match body {
+            Some(b) => {
+                validate::check_depth("body", b)?;
+                Some(Bytes::from(serde_json::to_vec(b).map_err(|e| Error::validation("body", format!("cannot be encoded as JSON: {e}")))?))
+            }
+            None => None,
+        };
         self.send(Prepared { method, path: p, url, body, quota: None }).await
     }
 

@@ -1,7 +1,11 @@
 //! The one error type of the SDK. Every binding maps [`ErrorKind`] to its own
 //! classes in exactly one function.
 
+use std::any::Any;
 use std::fmt;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::task::Poll;
 
 /// What went wrong, one variant per error class of the API contract.
 /// Not `non_exhaustive` on purpose: a binding that maps every kind fails to
@@ -34,6 +38,9 @@ pub enum ErrorKind {
     Timeout,
     /// The response body could not be decoded.
     Decode,
+    /// A defect inside the SDK (a caught panic). Not an API error: the class
+    /// `InternalError` is a direct child of `ParsecError`.
+    Internal,
 }
 
 impl ErrorKind {
@@ -68,6 +75,7 @@ impl ErrorKind {
             ErrorKind::Connection => "APIConnectionError",
             ErrorKind::Timeout => "APITimeoutError",
             ErrorKind::Decode => "APIResponseError",
+            ErrorKind::Internal => "InternalError",
         }
     }
 
@@ -87,6 +95,7 @@ impl ErrorKind {
             ErrorKind::Connection => "connection_error",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Decode => "response_decode_error",
+            ErrorKind::Internal => "internal_error",
         }
     }
 
@@ -129,11 +138,29 @@ pub(crate) struct ErrorInner {
     pub field: Option<String>,
     pub method: Option<&'static str>,
     pub path: Option<String>,
+    pub rule: Option<&'static str>,
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
         Error { inner: Box::new(ErrorInner { kind: Some(kind), message: message.into(), ..Default::default() }) }
+    }
+
+    /// The error for a panic caught inside the SDK (kind [`ErrorKind::Internal`]).
+    /// Never panics itself, whatever the payload.
+    pub fn from_panic(payload: Box<dyn Any + Send>) -> Error {
+        let text = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "a panic without a message".to_owned()
+        };
+        // A payload whose destructor panics must not escape either.
+        if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
+        Error::new(ErrorKind::Internal, format!("internal error in parsec-teams (please report it): {text}"))
     }
 
     /// A validation error about `field`, saying which `rule` it breaks.
@@ -142,6 +169,19 @@ impl Error {
         let mut e = Error::new(ErrorKind::Validation, format!("{field}: {rule}"));
         e.inner.field = Some(field);
         e
+    }
+
+    /// Names the rule a validation error breaks, for the structural checks
+    /// (`depth`, `dot_segment`); see [`Error::rule`].
+    pub fn with_rule(mut self, rule: &'static str) -> Error {
+        self.inner.rule = Some(rule);
+        self
+    }
+
+    /// For some validation errors: a short machine-readable name of the rule
+    /// broken (`depth`, `dot_segment`); the message says it in words.
+    pub fn rule(&self) -> Option<&str> {
+        self.inner.rule
     }
 
     pub fn kind(&self) -> ErrorKind {
@@ -236,6 +276,7 @@ impl fmt::Debug for Error {
             .field("retries_taken", &i.retries_taken)
             .field("may_have_been_applied", &i.may_have_been_applied)
             .field("field", &i.field)
+            .field("rule", &i.rule)
             .finish()
     }
 }
@@ -244,3 +285,52 @@ impl std::error::Error for Error {}
 
 /// The SDK's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs `f`, turning a panic inside it into an [`ErrorKind::Internal`] error.
+/// For the bindings' entry points: no panic reaches a caller in any language.
+pub fn catch_panic_sync<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p)))
+}
+
+/// Polls `fut` inside `catch_unwind`: a panic while polling ends the future
+/// with an [`ErrorKind::Internal`] error (it is not polled again).
+pub fn catch_panic<T>(fut: impl Future<Output = Result<T>>) -> impl Future<Output = Result<T>> {
+    async move {
+        let mut fut = std::pin::pin!(fut);
+        std::future::poll_fn(move |cx| match panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(p) => Poll::Ready(Err(Error::from_panic(p))),
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_internal_errors() {
+        let e = catch_panic_sync::<()>(|| panic!("boom {}", 1)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert_eq!(e.message(), "internal error in parsec-teams (please report it): boom 1");
+        assert_eq!(e.kind().class_name(), "InternalError");
+        assert!(!e.kind().is_http());
+        let e = catch_panic_sync::<()>(|| std::panic::panic_any(42u8)).unwrap_err();
+        assert!(e.message().ends_with("a panic without a message"), "{e}");
+        assert_eq!(catch_panic_sync(|| Ok(7)).unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn panics_in_futures_become_internal_errors() {
+        let e = catch_panic::<()>(async {
+            tokio::task::yield_now().await;
+            panic!("late")
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal);
+        assert!(e.message().ends_with(": late"), "{e}");
+        assert_eq!(catch_panic(async { Ok(3) }).await.unwrap(), 3);
+    }
+}

@@ -11,12 +11,43 @@ use crate::spec::{DefaultValue, Location, Operation, Rule, Ty};
 /// The largest valid KSUID (the maximum 160-bit value in base62).
 const MAX_KSUID: &str = "aWgEPTl1tmebfsQzFP4bxwgy80V";
 
+/// The deepest nesting of JSON arrays and objects accepted in any parameter or
+/// body (as serde_json's own parser allows). Deeper input, a cycle converted by
+/// a binding among it, is a validation error with rule `depth`.
+pub const MAX_DEPTH: usize = 128;
+
+/// Refuses `v` when its arrays and objects nest deeper than [`MAX_DEPTH`]
+/// (a [`ErrorKind::Validation`](crate::ErrorKind::Validation) error naming `field`).
+/// Recursion stops at the limit, so any input is safe to check.
+pub fn check_depth(field: &str, v: &Value) -> Result<()> {
+    fn fits(v: &Value, budget: usize) -> bool {
+        match v {
+            Value::Array(a) => budget > 0 && a.iter().all(|x| fits(x, budget - 1)),
+            Value::Object(m) => budget > 0 && m.values().all(|x| fits(x, budget - 1)),
+            _ => true,
+        }
+    }
+    if fits(v, MAX_DEPTH) {
+        Ok(())
+    } else {
+        Err(depth_error(field))
+    }
+}
+
+/// The error for input nested deeper than [`MAX_DEPTH`], for bindings that stop converting there.
+pub fn depth_error(field: &str) -> Error {
+    Error::validation(field, format_args!("nested deeper than {MAX_DEPTH} levels")).with_rule("depth")
+}
+
 /// Normalizes and checks `args` for `op`: nulls are dropped (null is the same
 /// as leaving a parameter out), defaults are filled in, unknown names, missing
 /// required parameters, types, ranges, lengths, formats and the cross-field
 /// rules are checked. The first problem found is returned, naming the field.
 pub fn check(op: &Operation, args: &mut Map<String, Value>) -> Result<()> {
     args.retain(|_, v| !v.is_null());
+    for (name, v) in args.iter() {
+        check_depth(name, v)?;
+    }
     if let Some(unknown) = args.keys().find(|k| op.param(k).is_none()) {
         let known: Vec<&str> = op.params.iter().map(|p| p.name).collect();
         let expected = if known.is_empty() { "it takes no parameters".to_owned() } else { format!("expected one of {}", known.join(", ")) };
@@ -365,6 +396,23 @@ fn scalar_text(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn nested(levels: usize) -> Value {
+        let mut v = Value::from(1);
+        for _ in 0..levels {
+            v = Value::Array(vec![v]);
+        }
+        v
+    }
+
+    #[test]
+    fn depth_limit() {
+        assert!(check_depth("body", &nested(MAX_DEPTH)).is_ok());
+        let e = check_depth("body", &nested(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(e.field(), Some("body"));
+        assert_eq!(e.message(), "body: nested deeper than 128 levels");
+        assert_eq!(e.rule(), Some("depth"));
+    }
 
     #[test]
     fn emails() {
