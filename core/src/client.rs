@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER, USER_AGENT};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -328,7 +328,11 @@ impl HttpConfig {
     }
 
     fn build(&self) -> Result<reqwest::Client> {
-        let builder = reqwest::Client::builder().default_headers(self.headers.clone()).pool_idle_timeout(self.pool_idle).tcp_nodelay(true);
+        let builder = reqwest::Client::builder()
+            .default_headers(self.headers.clone())
+            .pool_idle_timeout(self.pool_idle)
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none());
         let builder = match &self.proxy {
             ProxyRule::Never => builder.no_proxy(),
             ProxyRule::FromEnv => builder,
@@ -414,6 +418,7 @@ impl Client {
         if team_id.is_empty() {
             return Err(Error::validation("team_id", "must not be empty"));
         }
+        validate::check_path_segment("team_id", &team_id)?;
         let base_url = check_base_url(
             &options.base_url.or_else(|| env("PARSEC_BASE_URL")).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
             "base_url",
@@ -701,9 +706,12 @@ impl Caller {
         };
         let idempotent = req.method.is_idempotent();
         let mut attempt: u32 = 0;
+        // Once any attempt of a non-GET may have acted, the final error says so,
+        // whatever later attempts met (a retried DELETE that then meets 404).
+        let mut applied = false;
         loop {
             let slot = match req.quota {
-                Some(q) => t.pacer.acquire(q, t.max_retry_wait).await.map_err(|e| self.annotate(e, &req, attempt))?,
+                Some(q) => t.pacer.acquire(q, t.max_retry_wait).await.map_err(|e| self.annotate(e, &req, attempt, applied))?,
                 None => None,
             };
             let started = Instant::now();
@@ -731,30 +739,32 @@ impl Caller {
                         return Ok(Response { status, headers, request_id, retries_taken: attempt, data: body });
                     }
                     let retry_after = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
-                    let mut err = http_error(status, &body);
+                    let mut err = if (300..400).contains(&status) { redirect_error(status, &headers) } else { http_error(status, &body) };
                     err.inner.request_id = request_id;
                     err.inner.retry_after = retry_after;
                     let retryable = status == 429 || (idempotent && matches!(status, 500 | 502 | 503 | 504));
                     err.inner.retryable = retryable;
                     err.inner.may_have_been_applied = status >= 500 && req.method != HttpMethod::Get;
-                    if status == 429 {
-                        if let (Some(q), Some(secs)) = (req.quota, retry_after) {
-                            t.pacer.block(q, secs);
-                        }
-                        if let Some(secs) = retry_after {
-                            if secs > t.max_retry_wait.as_secs_f64() {
-                                return Err(self.annotate(err, &req, attempt));
-                            }
-                        }
+                    if let (429, Some(q), Some(secs)) = (status, req.quota, retry_after) {
+                        t.pacer.block(q, secs);
                     }
                     if !retryable {
-                        return Err(self.annotate(err, &req, attempt));
+                        return Err(self.annotate(err, &req, attempt, applied));
                     }
-                    (err, retry_after.map(Duration::from_secs_f64))
+                    // A server's wait is slept through only up to max_retry_wait;
+                    // a longer one (or one no Duration can hold) fails at once.
+                    let wait = match retry_after.map(Duration::try_from_secs_f64) {
+                        None => None,
+                        Some(Ok(d)) if d <= t.max_retry_wait => Some(d),
+                        Some(_) => return Err(self.annotate(err, &req, attempt, applied)),
+                    };
+                    (err, wait)
                 }
                 Err(e) => {
                     let connect = e.is_connect();
                     let timeout = e.is_timeout();
+                    // The URL carries the query (emails among them): keep the method and path only.
+                    let e = e.without_url();
                     let kind = if timeout && !connect { ErrorKind::Timeout } else { ErrorKind::Connection };
                     let what = if connect {
                         "could not connect"
@@ -769,13 +779,14 @@ impl Caller {
                     err.inner.may_have_been_applied = !connect && req.method != HttpMethod::Get;
                     tracing::debug!(target: "parsec_teams", method = req.method.as_str(), path = req.path_str(), attempt, elapsed_ms, error = %err.message(), "request failed");
                     if !err.inner.retryable {
-                        return Err(self.annotate(err, &req, attempt));
+                        return Err(self.annotate(err, &req, attempt, applied));
                     }
                     (err, None)
                 }
             };
+            applied |= err.inner.may_have_been_applied;
             if attempt >= self.max_retries {
-                return Err(self.annotate(err, &req, attempt));
+                return Err(self.annotate(err, &req, attempt, applied));
             }
             let wait = wait.unwrap_or_else(|| backoff(attempt));
             tracing::info!(target: "parsec_teams", method = req.method.as_str(), path = req.path_str(), attempt, wait_ms = wait.as_millis() as u64, error = %err.message(), "retrying");
@@ -784,8 +795,9 @@ impl Caller {
         }
     }
 
-    fn annotate(&self, mut err: Error, req: &Prepared, attempt: u32) -> Error {
+    fn annotate(&self, mut err: Error, req: &Prepared, attempt: u32, applied: bool) -> Error {
         err.inner.retries_taken = attempt;
+        err.inner.may_have_been_applied |= applied;
         err.inner.method = Some(req.method.as_str());
         err.inner.path = Some(req.path_str().to_owned());
         err
@@ -794,7 +806,7 @@ impl Caller {
 
 /// Exponential backoff with full jitter: uniform in [0, min(8 s, 0.5 s * 2^attempt)].
 fn backoff(attempt: u32) -> Duration {
-    let cap = (0.5 * 2f64.powi(attempt as i32)).min(8.0);
+    let cap = (0.5 * 2f64.powi(attempt.min(16) as i32)).min(8.0);
     Duration::from_secs_f64(rand::random::<f64>() * cap)
 }
 
@@ -806,6 +818,24 @@ fn parse_retry_after(v: &str) -> Option<f64> {
     }
     let when = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
     Some(((when - OffsetDateTime::now_utc()).as_seconds_f64()).max(0.0))
+}
+
+/// A 3xx: redirects are not followed (the service never redirects; following
+/// one could carry the key or a body elsewhere). The message names the target,
+/// without its query.
+fn redirect_error(status: u16, headers: &HeaderMap) -> Error {
+    let location = headers.get(LOCATION).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let message = match location {
+        Some(loc) => {
+            let target = loc.split(['?', '#']).next().unwrap_or_default();
+            let target: String = target.chars().take(512).collect();
+            format!("the server redirected to {target} (redirects are not followed)")
+        }
+        None => "the server answered a redirect without a Location (redirects are not followed)".to_owned(),
+    };
+    let mut err = Error::new(ErrorKind::Api, message);
+    err.inner.status = Some(status);
+    err
 }
 
 fn http_error(status: u16, body: &Bytes) -> Error {

@@ -294,15 +294,13 @@ pub fn catch_panic_sync<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Polls `fut` inside `catch_unwind`: a panic while polling ends the future
 /// with an [`ErrorKind::Internal`] error (it is not polled again).
-pub fn catch_panic<T>(fut: impl Future<Output = Result<T>>) -> impl Future<Output = Result<T>> {
-    async move {
-        let mut fut = std::pin::pin!(fut);
-        std::future::poll_fn(move |cx| match panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(poll) => poll,
-            Err(p) => Poll::Ready(Err(Error::from_panic(p))),
-        })
-        .await
-    }
+pub async fn catch_panic<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(move |cx| match panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+        Ok(poll) => poll,
+        Err(p) => Poll::Ready(Err(Error::from_panic(p))),
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! `next_cursor` for the audit log. One implementation serves the typed Rust
 //! streams and every binding's iterators.
 
-use std::collections::VecDeque;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 
 use futures_core::Stream;
@@ -10,8 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::client::Caller;
-use crate::error::{Error, Result};
+use crate::client::{Caller, RawResponse};
+use crate::error::{Error, ErrorKind, Result};
 use crate::spec::{Operation, Paginate};
 
 /// The page size `iter` uses when the caller gives no `limit`: the largest the service allows.
@@ -37,6 +39,13 @@ pub struct Paginator {
     op: &'static Operation,
     args: Map<String, Value>,
     done: bool,
+    /// Cursors already followed: a server that hands one out again would loop forever.
+    cursors: HashSet<String>,
+    /// For offset pages without a `count`: a hash of the last page's body, so a
+    /// server that ignores `offset` (the same page again) is caught.
+    last_page: Option<u64>,
+    /// An error found with a page whose items were still delivered; the next call returns it.
+    pending: Option<Error>,
 }
 
 impl Paginator {
@@ -52,11 +61,14 @@ impl Paginator {
             }
             Paginate::Cursor => {}
         }
-        Ok(Paginator { caller, op, args, done: false })
+        Ok(Paginator { caller, op, args, done: false, cursors: HashSet::new(), last_page: None, pending: None })
     }
 
     /// The next page's items, or `None` once the list is exhausted.
     pub async fn next_page<T: DeserializeOwned>(&mut self) -> Result<Option<Vec<T>>> {
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
         if self.done {
             return Ok(None);
         }
@@ -65,12 +77,28 @@ impl Paginator {
         let n = page.data.len() as i64;
         match self.op.paginate {
             Paginate::Offset => {
-                let offset = self.args.get("offset").and_then(Value::as_i64).unwrap_or(0) + n;
+                if page.count.is_none() && n > 0 {
+                    // Without a count only the pages themselves show progress.
+                    let mut h = DefaultHasher::new();
+                    raw.data.hash(&mut h);
+                    let this = h.finish();
+                    if self.last_page.replace(this) == Some(this) {
+                        self.done = true;
+                        return Err(loop_error(&raw, "the server sent the same page again for a higher offset (it ignores offset)"));
+                    }
+                }
+                let offset = self.args.get("offset").and_then(Value::as_i64).unwrap_or(0).saturating_add(n);
                 self.args.insert("offset".into(), Value::from(offset));
-                self.done = n == 0 || page.count.is_some_and(|c| offset as u64 >= c);
+                self.done = n == 0 || page.count.is_some_and(|c| u64::try_from(offset).is_ok_and(|o| o >= c));
             }
             Paginate::Cursor => match page.next_cursor.filter(|c| !c.is_empty()) {
                 Some(next) if n > 0 => {
+                    if !self.cursors.insert(next.clone()) {
+                        // This page's items are new; the loop shows on the next call.
+                        self.done = true;
+                        self.pending = Some(loop_error(&raw, "the server repeated a next_cursor it had already sent"));
+                        return Ok(Some(page.data));
+                    }
                     self.args.remove("after");
                     self.args.insert("cursor".into(), Value::String(next));
                 }
@@ -84,6 +112,14 @@ impl Paginator {
         }
         Ok(Some(page.data))
     }
+}
+
+/// The error that ends an iteration the server would keep going forever.
+fn loop_error(raw: &RawResponse, why: &str) -> Error {
+    let mut e = Error::new(ErrorKind::Decode, format!("stopped paging: {why}; iterating on would never end"));
+    e.inner.status = Some(raw.status);
+    e.inner.request_id = raw.request_id.clone();
+    e
 }
 
 /// Every item of `op` as a stream, fetching the next page when the previous one is used up.

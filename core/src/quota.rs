@@ -118,7 +118,17 @@ impl Pacer {
                             w.sent.push((id, now));
                             return Ok(Some(Slot { quota, id }));
                         }
-                        (w.oldest().unwrap_or(now) + self.config.window).saturating_duration_since(now)
+                        match w.oldest().unwrap_or(now).checked_add(self.config.window) {
+                            Some(end) => end.saturating_duration_since(now),
+                            None => {
+                                let mut e = Error::new(
+                                    ErrorKind::RateLimited,
+                                    format!("the {quota} quota is used up and its window is too long to wait for"),
+                                );
+                                e.inner.retryable = true;
+                                return Err(e);
+                            }
+                        }
                     }
                 }
             };
@@ -135,11 +145,16 @@ impl Pacer {
         }
     }
 
-    /// Records that the service answered 429 for `quota`, blocking it for `secs`.
+    /// Records that the service answered 429 for `quota`, blocking it for
+    /// `secs` (a server value: anything beyond a day, or no number at all,
+    /// counts as a day).
     pub fn block(&self, quota: &'static str, secs: f64) {
+        const LONGEST: Duration = Duration::from_secs(24 * 3600);
+        let wait = Duration::try_from_secs_f64(secs).unwrap_or(LONGEST).min(LONGEST);
+        let now = Instant::now();
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let w = windows.entry(quota).or_default();
-        w.blocked_until = Some(Instant::now() + Duration::from_secs_f64(secs.max(0.0)));
+        w.blocked_until = Some(now.checked_add(wait).unwrap_or(now));
     }
 
     pub fn status(&self, quotas: &[&'static str]) -> Vec<QuotaStatus> {
@@ -156,7 +171,9 @@ impl Pacer {
                     limit: self.config.limit,
                     remaining: self.config.limit.saturating_sub(used),
                     window: self.config.window,
-                    refills_in: w.oldest().map(|t| (t + self.config.window).saturating_duration_since(now)),
+                    refills_in: w
+                        .oldest()
+                        .map(|t| t.checked_add(self.config.window).map_or(Duration::MAX, |end| end.saturating_duration_since(now))),
                     blocked_for: w.blocked_until.filter(|u| *u > now).map(|u| u - now),
                 }
             })

@@ -39,6 +39,21 @@ pub fn depth_error(field: &str) -> Error {
     Error::validation(field, format_args!("nested deeper than {MAX_DEPTH} levels")).with_rule("depth")
 }
 
+/// Refuses a path segment that URL parsing would fold into another route:
+/// `.` or `..`, as given or once percent-decoded (`%2e`, `.%2E`, ...).
+/// Every other value is percent-encoded into its own segment.
+pub fn check_path_segment(field: &str, s: &str) -> Result<()> {
+    fn is_dots(b: &[u8]) -> bool {
+        matches!(b, b"." | b"..")
+    }
+    let dotty = s.len() <= 6 && (is_dots(s.as_bytes()) || is_dots(&percent_encoding::percent_decode_str(s).collect::<Vec<u8>>()));
+    if dotty {
+        return Err(Error::validation(field, format_args!("must not be {s:?}: a dot path segment would send the call to another route"))
+            .with_rule("dot_segment"));
+    }
+    Ok(())
+}
+
 /// Normalizes and checks `args` for `op`: nulls are dropped (null is the same
 /// as leaving a parameter out), defaults are filled in, unknown names, missing
 /// required parameters, types, ranges, lengths, formats and the cross-field
@@ -47,6 +62,11 @@ pub fn check(op: &Operation, args: &mut Map<String, Value>) -> Result<()> {
     args.retain(|_, v| !v.is_null());
     for (name, v) in args.iter() {
         check_depth(name, v)?;
+    }
+    for p in op.params.iter().filter(|p| p.location == Location::Path) {
+        if let Some(Value::String(s)) = args.get(p.name) {
+            check_path_segment(p.name, s)?;
+        }
     }
     if let Some(unknown) = args.keys().find(|k| op.param(k).is_none()) {
         let known: Vec<&str> = op.params.iter().map(|p| p.name).collect();

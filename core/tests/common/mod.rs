@@ -3,6 +3,8 @@
 //! server saw.
 #![allow(dead_code)]
 
+pub mod scripted;
+
 use std::time::Duration;
 
 use parsec_teams::{AdminClient, AdminClientOptions, Client, ClientOptions};

@@ -1,0 +1,360 @@
+//! The core findings of the security review (issue 11), each over real HTTP:
+//! against the mock, or against a small scripted server for what the mock
+//! cannot send (odd `Retry-After` values, redirects, pages that never end).
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::scripted::Scripted;
+use common::Env;
+use futures_util::StreamExt;
+use parsec_teams::spec::{Api, Location, Ty, OPERATIONS};
+use parsec_teams::*;
+use serde_json::{json, Map, Value};
+
+/// Fails the test instead of hanging it when the client sleeps too long.
+async fn within<T>(secs: u64, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(secs), fut).await.expect("the call returned in time")
+}
+
+fn scripted_client(url: &str) -> Client {
+    Client::new(ClientOptions::new().api_key("tapi_team1.secret").base_url(url).timeout(Duration::from_secs(5))).unwrap()
+}
+
+#[tokio::test]
+async fn dot_path_segments_are_refused() {
+    let env = Env::start().await;
+    let admin = env.admin();
+    let mut checked = 0;
+    for op in OPERATIONS.iter() {
+        for p in op.params.iter().filter(|p| p.location == Location::Path && matches!(p.ty, Ty::Str { .. })) {
+            for bad in [".", "..", "%2e", "%2E%2e", ".%2E", "%2e."] {
+                let mut args = Map::new();
+                args.insert(p.name.to_owned(), Value::from(bad));
+                let caller = if op.api == Api::Admin { admin.caller() } else { env.client.caller() };
+                let e = caller.call(op, args).await.unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::Validation, "{} {} = {bad:?}: {e}", op.qualified_name(), p.name);
+                assert_eq!(e.field(), Some(p.name), "{e}");
+                assert_eq!(e.rule(), Some("dot_segment"), "{e}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 6 * 8, "every string path parameter of both APIs: {checked}");
+    // The typed methods of the issue's examples.
+    let e = admin.teams().remove_user("..", "5").await.unwrap_err();
+    assert_eq!((e.kind(), e.field()), (ErrorKind::Validation, Some("team_id")));
+    let e = env.client.machines().delete(".").await.unwrap_err();
+    assert_eq!((e.kind(), e.field()), (ErrorKind::Validation, Some("machine_id")));
+    // The client's own team id, given or taken from the key.
+    for team in [".", "..", "%2e%2E"] {
+        let e = Client::new(env.options().team_id(team)).unwrap_err();
+        assert_eq!((e.kind(), e.field(), e.rule()), (ErrorKind::Validation, Some("team_id"), Some("dot_segment")), "{team:?}");
+        let e = Client::new(env.options().api_key(format!("tapi_{team}.secret"))).unwrap_err();
+        assert_eq!((e.kind(), e.field()), (ErrorKind::Validation, Some("team_id")), "{team:?}: {e}");
+    }
+    assert!(env.requests().await.is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
+async fn path_values_are_percent_encoded() {
+    let env = Env::start().await;
+    let e = env.client.machines().get("a/b?c#d%2e..").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let log = env.requests().await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["path"], format!("/v1/teams/{}/machines/a%2Fb%3Fc%23d%252e..", env.mock.team_id()));
+    assert_eq!(log[0]["query"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_long_retry_after_on_a_5xx_fails_at_once() {
+    let env = Env::start().await;
+    env.fault(json!({"method": "GET", "path": "/v1/teams/*/members/3", "times": 1, "status": 503, "retry_after": 3600})).await;
+    let started = Instant::now();
+    let e = within(10, env.client.members().get(3)).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(e.kind(), ErrorKind::Server);
+    assert_eq!(e.status(), Some(503));
+    assert_eq!(e.retry_after(), Some(3600.0));
+    assert_eq!(e.retries_taken(), 0);
+    assert_eq!(env.seen("GET", "/members/3").await.len(), 1);
+}
+
+#[tokio::test]
+async fn huge_retry_after_values_give_an_error_not_a_panic() {
+    for value in ["1e300", "99999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT", "18446744073709551616"] {
+        let server = Scripted::start(vec![(429, vec![format!("Retry-After: {value}")], r#"{"message": "slow down"}"#.into())]).await;
+        let client = scripted_client(&server.url);
+        let e = within(10, client.audit_log().list_events(AuditLogListEventsParams::new(1))).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimited, "{value}: {e}");
+        assert!(e.retry_after().is_some_and(|s| s > 1e9), "{value}: {e:?}");
+        let e = within(10, client.invites().create(InvitesCreateParams::new(vec!["a@corp.example.com".into()]))).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimited, "{value}: {e}");
+        // The pacer's block is known now: the next call fails at once, unsent.
+        let e = within(10, client.audit_log().list_events(AuditLogListEventsParams::new(1))).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimited, "{value}: {e}");
+        assert!(client.quota_status().iter().any(|q| q.name == "audit_log" && q.blocked_for.is_some()));
+        assert_eq!(server.seen().len(), 2, "{value}");
+    }
+    // Values that are no number of seconds at all are ignored (backoff instead), never a panic.
+    for value in ["inf", "NaN", "-5", "1e-400", "Mon, 99 Foo 2026"] {
+        let server = Scripted::start(vec![(429, vec![format!("Retry-After: {value}")], "{}".into())]).await;
+        let client = Client::new(ClientOptions::new().api_key("tapi_team1.secret").base_url(&server.url).max_retries(0)).unwrap();
+        let e = within(10, client.audit_log().list_events(AuditLogListEventsParams::new(1))).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimited, "{value}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn a_huge_quota_window_does_not_panic() {
+    let env = Env::start().await;
+    let client = env.client_with(
+        env.options().quota(QuotaConfig { limit: 1, window: Duration::MAX, enabled: true }).max_retry_wait(Duration::from_millis(50)),
+    );
+    client.audit_log().list_events(AuditLogListEventsParams::new(1)).await.unwrap();
+    let status = client.quota_status();
+    assert!(status.iter().any(|q| q.name == "audit_log" && q.remaining == 0 && q.refills_in.is_some()), "{status:?}");
+    let e = within(10, client.audit_log().list_events(AuditLogListEventsParams::new(1))).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimited, "{e}");
+    assert_eq!(env.seen("GET", "/events").await.len(), 1);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let target = Scripted::start(vec![(200, vec!["content-type: application/json".into()], r#"{"data": {"user_id": 3}}"#.into())]).await;
+    for (status, method) in [(307u16, HttpMethod::Post), (302, HttpMethod::Get), (308, HttpMethod::Put)] {
+        let location = format!("{}/elsewhere?email=someone@corp.example.com", target.url);
+        let server = Scripted::start(vec![(status, vec![format!("Location: {location}")], String::new())]).await;
+        let client = scripted_client(&server.url);
+        let body = json!({"group_name": "x"});
+        let e = client.request(method, "/v1/teams/{team_id}/groups", &[], (method != HttpMethod::Get).then_some(&body)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Api, "{e}");
+        assert_eq!(e.kind().class_name(), "APIStatusError");
+        assert_eq!(e.status(), Some(status));
+        assert!(!e.retryable());
+        assert!(e.message().contains(&format!("{}/elsewhere", target.url)), "names the Location: {e}");
+        assert!(!e.to_string().contains('@'), "{e}");
+        assert_eq!(server.seen().len(), 1, "not retried");
+    }
+    assert!(target.seen().is_empty(), "never followed: {:?}", target.seen());
+}
+
+#[tokio::test]
+async fn depth_limit_is_128_levels() {
+    fn nested(levels: usize) -> Value {
+        let mut v = json!("x");
+        for _ in 0..levels {
+            v = json!([v]);
+        }
+        v
+    }
+    let env = Env::start().await;
+    // {"group_name": [[...]]}: the object is one level.
+    let ok = json!({ "group_name": nested(validate::MAX_DEPTH - 1) });
+    let e = env.client.request(HttpMethod::Post, "/v1/teams/{team_id}/groups", &[], Some(&ok)).await.unwrap_err();
+    assert!(e.kind().is_http(), "128 levels are sent (the mock refuses the name): {e}");
+    assert_eq!(env.seen("POST", "/groups").await.len(), 1);
+
+    let deep = json!({ "group_name": nested(validate::MAX_DEPTH) });
+    let e = env.client.request(HttpMethod::Post, "/v1/teams/{team_id}/groups", &[], Some(&deep)).await.unwrap_err();
+    assert_eq!((e.kind(), e.field(), e.rule()), (ErrorKind::Validation, Some("body"), Some("depth")), "{e}");
+
+    // Parameters of the generic path: the depth is checked before the types.
+    let mut args = Map::new();
+    args.insert("user_ids".into(), nested(validate::MAX_DEPTH + 1));
+    let e = env.client.caller().call(&spec::GROUPS_ADD_MEMBERS, args).await.unwrap_err();
+    assert_eq!((e.kind(), e.field(), e.rule()), (ErrorKind::Validation, Some("user_ids"), Some("depth")), "{e}");
+    let mut args = Map::new();
+    args.insert("user_ids".into(), nested(validate::MAX_DEPTH));
+    let e = env.client.caller().call(&spec::GROUPS_ADD_MEMBERS, args).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert_ne!(e.rule(), Some("depth"), "128 levels pass the depth check: {e}");
+    assert_eq!(env.seen("POST", "/groups").await.len(), 1, "nothing more was sent");
+}
+
+#[tokio::test]
+async fn may_have_been_applied_survives_a_later_404() {
+    let env = Env::start().await;
+    let quick = env.client_with(env.options().timeout(Duration::from_millis(300)).max_retries(1));
+    // Handled at once, its answer held back past the timeout: the first attempt deleted the group.
+    env.fault(json!({"method": "DELETE", "path": "/v1/teams/*/groups/2", "times": 1, "delay_ms": 1000})).await;
+    let e = quick.groups().delete(2).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(e.retries_taken(), 1);
+    assert!(e.may_have_been_applied(), "the first attempt acted: {e:?}");
+    assert!(e.to_string().contains("may have been applied"), "{e}");
+    let seen = env.seen("DELETE", "/groups/2").await;
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1]["status"], 404);
+
+    // A 5xx before a 409 counts too.
+    env.fault(json!({"method": "PUT", "path": "/v1/teams/*/groups/3", "times": 1, "status": 502})).await;
+    env.fault(json!({"method": "PUT", "path": "/v1/teams/*/groups/3", "times": 1, "status": 409})).await;
+    let body = json!({"group_name": "Renamed"});
+    let e = quick.request(HttpMethod::Put, "/v1/teams/{team_id}/groups/3", &[], Some(&body)).await.unwrap_err();
+    assert_eq!((e.kind(), e.retries_taken()), (ErrorKind::Conflict, 1), "{e}");
+    assert!(e.may_have_been_applied(), "{e:?}");
+}
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn errors_and_logs_never_carry_query_strings() {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).with_ansi(false).with_writer(move || writer.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let email = "private.person@corp.example.com";
+    let env = Env::start().await;
+    let quick = env.client_with(env.options().timeout(Duration::from_millis(200)).max_retries(1));
+    // A timeout, a dropped connection, and a connection never made.
+    env.fault(json!({"method": "GET", "path": "/v1/teams/*/members", "times": 2, "delay_ms": 600})).await;
+    let timeout = quick.members().list(MembersListParams::default().email(email)).await.unwrap_err();
+    assert_eq!(timeout.kind(), ErrorKind::Timeout);
+    env.fault(json!({"method": "GET", "path": "/v1/teams/*/members", "times": 2, "drop_connection": true})).await;
+    let dropped = quick.members().list(MembersListParams::default().email(email)).await.unwrap_err();
+    assert_eq!(dropped.kind(), ErrorKind::Connection);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = Client::new(ClientOptions::new().api_key("tapi_t.k").base_url(format!("http://127.0.0.1:{port}")).max_retries(0)).unwrap();
+    let refused = closed.members().list(MembersListParams::default().email(email)).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Connection);
+    for e in [&timeout, &dropped, &refused] {
+        for text in [e.message().to_owned(), e.to_string(), format!("{e:?}")] {
+            assert!(!text.contains('@') && !text.contains("email=") && !text.contains('?'), "{text}");
+        }
+        assert!(e.path().is_some_and(|p| p.ends_with("/members")), "{:?}", e.path());
+        assert!(e.to_string().contains("GET "), "method and path kept: {e}");
+    }
+    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let ours: Vec<&str> = text.lines().filter(|l| l.contains("parsec_teams")).collect();
+    assert!(ours.iter().any(|l| l.contains("request failed")), "{text}");
+    for line in ours {
+        assert!(!line.contains('@') && !line.contains("email="), "{line}");
+    }
+}
+
+fn event(id: &str) -> Value {
+    json!({"id": id, "event_name": "member.joined", "user_id": 1, "data": {}, "created_at": "2026-01-01T00:00:00Z"})
+}
+
+#[tokio::test]
+async fn iter_detects_a_repeated_cursor() {
+    let page = |id: &str, next: &str| {
+        let cursor = format!("{next:0>27}"); // a KSUID
+        (200, vec!["content-type: application/json".to_owned()], json!({"data": [event(id)], "next_cursor": cursor}).to_string())
+    };
+    // B, then C, then B again: an endless cycle.
+    let server = Scripted::start(vec![page("1", "B"), page("2", "C"), page("3", "B")]).await;
+    let client = scripted_client(&server.url);
+    let mut events = client.audit_log().iter_events(AuditLogListEventsParams::new(1));
+    let mut items = 0;
+    let err = loop {
+        match within(10, events.next()).await {
+            Some(Ok(_)) => items += 1,
+            Some(Err(e)) => break e,
+            None => panic!("the stream ended without noticing the loop"),
+        }
+        assert!(items < 50, "still iterating after {items} items: an endless loop");
+    };
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.message().contains("next_cursor"), "{err}");
+    assert_eq!(items, 3);
+    assert!(events.next().await.is_none(), "the stream ends after the error");
+}
+
+#[tokio::test]
+async fn iter_detects_a_server_that_ignores_offset() {
+    let body = json!({"data": [{"user_id": 1, "email": "a@b.co"}, {"user_id": 2, "email": "c@d.co"}]}).to_string();
+    let server = Scripted::start(vec![(200, vec!["content-type: application/json".into()], body)]).await;
+    let client = scripted_client(&server.url);
+    let mut members = client.members().iter(MembersListParams::default());
+    let mut items = 0;
+    let err = loop {
+        match within(10, members.next()).await {
+            Some(Ok(_)) => items += 1,
+            Some(Err(e)) => break e,
+            None => panic!("the stream ended without noticing the loop"),
+        }
+        assert!(items < 50, "still iterating after {items} items: an endless loop");
+    };
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert!(err.message().contains("offset"), "{err}");
+    assert_eq!(items, 2, "the first page is delivered once");
+    let lines: Vec<String> = server.seen().into_iter().map(|s| s.line).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].contains("offset=2"), "{lines:?}");
+}
+
+/// The gaps between consecutive requests the mock logged, in milliseconds.
+fn gaps(log: &[Value]) -> Vec<f64> {
+    let at: Vec<f64> = log.iter().map(|r| r["elapsed_ms"].as_f64().expect("elapsed_ms")).collect();
+    at.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+#[tokio::test]
+async fn a_short_retry_after_is_waited() {
+    let env = Env::start().await;
+    env.fault(json!({"method": "GET", "path": "/v1/teams/*/members/3", "times": 1, "status": 503, "retry_after": 1})).await;
+    let started = Instant::now();
+    env.client.members().get(3).await.unwrap();
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(4), "{elapsed:?}");
+    let g = gaps(&env.seen("GET", "/members/3").await);
+    assert_eq!(g.len(), 1);
+    assert!(g[0] >= 950.0 && g[0] < 4000.0, "gap between attempts at the mock: {g:?}");
+}
+
+#[tokio::test]
+async fn backoff_waits_and_is_jittered() {
+    let env = Env::start().await;
+    // 0.5 s, 1 s and 2 s caps: full jitter, so each wait is uniform below its cap.
+    env.fault(json!({"method": "GET", "path": "/v1/teams/*/members/3", "times": 3, "status": 503})).await;
+    let client = env.client_with(env.options().max_retries(3));
+    client.members().get(3).await.unwrap();
+    let g = gaps(&env.seen("GET", "/members/3").await);
+    assert_eq!(g.len(), 3, "{g:?}");
+    for (i, gap) in g.iter().enumerate() {
+        assert!(*gap < 500.0 * 2f64.powi(i as i32) + 400.0, "wait {i} above its cap: {g:?}");
+    }
+    // A client that retries at once would show ~1 ms gaps; the chance that three
+    // jittered waits sum below 60 ms is about 1e-4, that all three match within 3 ms smaller still.
+    assert!(g.iter().sum::<f64>() >= 60.0, "backoff waited: {g:?}");
+    assert!(g.iter().any(|x| (x - g[0]).abs() > 3.0), "jittered: {g:?}");
+}
+
+#[tokio::test]
+async fn a_future_http_date_retry_after_is_honoured() {
+    let when = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
+    let date = when.format(&time::format_description::well_known::Rfc2822).unwrap().replace("+0000", "GMT");
+    let server = Scripted::start(vec![
+        (503, vec![format!("Retry-After: {date}")], String::new()),
+        (200, vec!["content-type: application/json".into()], r#"{"data": {"user_id": 3}}"#.into()),
+    ])
+    .await;
+    let client = scripted_client(&server.url);
+    let started = Instant::now();
+    assert_eq!(within(10, client.members().get(3)).await.unwrap().user_id, Some(3));
+    let elapsed = started.elapsed();
+    // The date has whole seconds: between 1 and 2 s from now.
+    assert!(elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(4), "{date}: {elapsed:?}");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[1].at - seen[0].at >= Duration::from_millis(950), "{seen:?}");
+}
