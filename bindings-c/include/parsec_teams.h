@@ -73,6 +73,13 @@
 #define PT_DEPRECATED(note)
 #endif
 
+/* The SDK version this header belongs to (the workspace's Cargo.toml; kept in
+ * step by packaging/versions.py). pt_version() returns the library's. */
+#define PT_VERSION "0.1.0"
+#define PT_VERSION_MAJOR 0
+#define PT_VERSION_MINOR 1
+#define PT_VERSION_PATCH 0
+
 
 /**
  * The version of the options structs this header describes; set by
