@@ -40,7 +40,10 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// Default 2.
     pub max_retries: Option<u32>,
-    /// The longest `Retry-After` the client sleeps through; default 60 s.
+    /// The longest wait the server can ask for that the client sleeps
+    /// through (a `Retry-After` on a 429 or a 5xx, or the quota block after a
+    /// 429); a longer one fails the call at once with `retry_after` set.
+    /// Default 60 s.
     pub max_retry_wait: Option<Duration>,
     /// Client-side quota pacing.
     pub quota: QuotaConfig,
@@ -814,7 +817,8 @@ fn backoff(attempt: u32) -> Duration {
 fn parse_retry_after(v: &str) -> Option<f64> {
     let v = v.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then_some(secs);
+        // `abs` turns -0 into 0; every other negative value is refused.
+        return (secs.is_finite() && secs >= 0.0).then_some(secs.abs());
     }
     let when = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
     Some(((when - OffsetDateTime::now_utc()).as_seconds_f64()).max(0.0))
@@ -878,15 +882,31 @@ mod tests {
         assert_eq!(parse_retry_after("-1"), None);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0.0));
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("1e300"), Some(1e300));
+        for not_a_wait in ["inf", "-inf", "NaN", "-0.5", ""] {
+            assert_eq!(parse_retry_after(not_a_wait), None, "{not_a_wait}");
+        }
+        let far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT").unwrap();
+        assert!(far > 2.5e11 && Duration::try_from_secs_f64(far).is_ok(), "{far}");
     }
 
     #[test]
-    fn backoff_is_capped() {
-        for attempt in 0..10 {
+    fn backoff_is_capped_and_jittered() {
+        for attempt in (0..40).chain([u32::MAX]) {
             let d = backoff(attempt);
             assert!(d <= Duration::from_secs(8), "{d:?}");
-            assert!(d <= Duration::from_secs_f64(0.5 * 2f64.powi(attempt as i32)));
+            assert!(d.as_secs_f64() <= 0.5 * 2f64.powi(attempt.min(16) as i32));
         }
+        // Full jitter: uniform in [0, 0.5 s] for the first retry. The chance that
+        // 400 draws miss either end's tenth, or that their mean is off by more
+        // than 5 standard deviations, is below 1e-6.
+        let draws: Vec<f64> = (0..400).map(|_| backoff(0).as_secs_f64()).collect();
+        assert!(draws.iter().any(|d| *d < 0.05), "backoff waits little sometimes");
+        assert!(draws.iter().any(|d| *d > 0.45), "and nearly the cap sometimes");
+        let mean = draws.iter().sum::<f64>() / draws.len() as f64;
+        assert!((mean - 0.25).abs() < 5.0 * 0.1443 / 20.0, "mean {mean}");
+        let late: Vec<f64> = (0..400).map(|_| backoff(10).as_secs_f64()).collect();
+        assert!(late.iter().any(|d| *d > 7.0), "the 8 s cap is reached");
     }
 
     #[test]

@@ -216,7 +216,9 @@ impl Error {
         self.inner.retries_taken
     }
     /// True when a non-idempotent request may have reached the server and acted
-    /// (a timeout or reset after sending, or a 5xx).
+    /// (a timeout or reset after sending, or a 5xx) in any of its attempts:
+    /// a retried DELETE whose first attempt timed out stays `true` when the
+    /// retry then meets 404.
     pub fn may_have_been_applied(&self) -> bool {
         self.inner.may_have_been_applied
     }

@@ -26,6 +26,22 @@
 //! Errors, retries and quota pacing follow the API contract: GET, PUT and
 //! DELETE are retried with backoff; POST only where the server surely did not
 //! act; the quota'd operations are paced on the client side.
+//!
+//! Transport rules: a path parameter (or `team_id`) of `.` or `..`, as given
+//! or percent-encoded, is refused before sending (rule `dot_segment`), and
+//! every other path value is percent-encoded into its own segment; JSON
+//! parameters and bodies nest at most [`validate::MAX_DEPTH`] levels (rule
+//! `depth`); a loopback base URL never goes through a proxy, an `https` one
+//! honours `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` or the `proxy` option;
+//! redirects are not followed (a 3xx is an [`ErrorKind::Api`] error naming
+//! its `Location`); every wait taken from the server (`Retry-After` on a 429
+//! or a 5xx, in seconds or as an HTTP date, and the quota block after a 429)
+//! is slept through only up to `max_retry_wait`, beyond which the call fails
+//! at once with `retry_after` set; errors and logs carry the method and path,
+//! never the query; `iter` stops with an [`ErrorKind::Decode`] error when the
+//! server repeats a `next_cursor` or ignores `offset`; and no input from a
+//! caller or a server makes the core panic (the bindings turn any panic into
+//! [`ErrorKind::Internal`] with [`error::catch_panic`]).
 
 #![warn(missing_docs)]
 #![allow(missing_docs)] // generated setters and option builders are documented by their field docs

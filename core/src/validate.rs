@@ -46,7 +46,16 @@ pub fn check_path_segment(field: &str, s: &str) -> Result<()> {
     fn is_dots(b: &[u8]) -> bool {
         matches!(b, b"." | b"..")
     }
-    let dotty = s.len() <= 6 && (is_dots(s.as_bytes()) || is_dots(&percent_encoding::percent_decode_str(s).collect::<Vec<u8>>()));
+    // The longest dot form is `%2e%2e`; decode short values without allocating.
+    let dotty = s.len() <= 6 && {
+        let mut decoded = [0u8; 6];
+        let mut n = 0;
+        for (slot, b) in decoded.iter_mut().zip(percent_encoding::percent_decode_str(s)) {
+            *slot = b;
+            n += 1;
+        }
+        is_dots(&decoded[..n])
+    };
     if dotty {
         return Err(Error::validation(field, format_args!("must not be {s:?}: a dot path segment would send the call to another route"))
             .with_rule("dot_segment"));
@@ -181,10 +190,7 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             }
         }
         Ty::List { item, min_items, max_items, unique } => {
-            if !v.is_array() {
-                return Err(type_error(field, "a list", v));
-            }
-            let items = v.as_array_mut().expect("checked above");
+            let Some(items) = v.as_array_mut() else { return Err(type_error(field, "a list", v)) };
             let n = items.len();
             if n < *min_items {
                 return Err(Error::validation(
