@@ -13,9 +13,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::value::RawValue;
 
-use crate::bridge::{LoopBridge, TaskHandle};
+use crate::bridge::{self, LoopBridge, TaskHandle};
 use crate::convert::{args_to_map, py_to_value, value_to_py, PyJson};
-use crate::errors;
+use crate::errors::{self, guard};
 use crate::registry;
 use crate::runtime::{generation, runtime};
 
@@ -50,13 +50,15 @@ impl Core {
             Core::Admin(c) => Core::Admin(c.with_options(o)),
         }
     }
-    async fn request(
+    async fn send_raw(
         &self,
         method: HttpMethod,
         path: &str,
-        query: &[(&str, &str)],
+        query: &[(String, String)],
         body: Option<&serde_json::Value>,
     ) -> parsec_teams::Result<RawResponse> {
+        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let query = &query[..];
         match self {
             Core::Teams(c) => c.request(method, path, query, body).await,
             Core::Admin(c) => c.request(method, path, query, body).await,
@@ -79,10 +81,15 @@ pub struct NativeClient {
     request_options: RequestOptions,
 }
 
+/// A number of seconds as a `Duration`; not positive, not a number or too large
+/// for a `Duration` (`1e300`) is a `ValidationError` naming `field`.
 fn secs(v: Option<f64>, field: &str) -> parsec_teams::Result<Option<Duration>> {
     match v {
         None => Ok(None),
-        Some(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) if s > 0.0 => match Duration::try_from_secs_f64(s) {
+            Ok(d) => Ok(Some(d)),
+            Err(_) => Err(Error::validation(field, "is too large a number of seconds")),
+        },
         Some(_) => Err(Error::validation(field, "must be a positive number of seconds")),
     }
 }
@@ -271,12 +278,32 @@ impl NativeClient {
         finish(py, op, response, raw)
     }
 
-    fn new_client(options: Options) -> PyResult<NativeClient> {
-        let core = Python::attach(|py| Core::build(&options).map_err(|e| errors::to_py(py, &e)))?;
+    fn new_client(py: Python<'_>, options: Options) -> PyResult<NativeClient> {
+        let core = errors::check(py, Core::build(&options))?;
         Ok(NativeClient {
             shared: Arc::new(Shared { options, core: Mutex::new(Some((generation(), core))), closed: AtomicBool::new(false) }),
             request_options: RequestOptions::default(),
         })
+    }
+
+    /// What `request` and `spawn_request` convert before sending.
+    #[allow(clippy::type_complexity)]
+    fn raw_request(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        query: Option<&Bound<'_, PyDict>>,
+        body: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<(Core, HttpMethod, Vec<(String, String)>, Option<serde_json::Value>)> {
+        let method = http_method(py, method)?;
+        let core = self.core(py, options)?;
+        let query = query_pairs(query)?;
+        let body = match body {
+            Some(b) if !b.is_none() => Some(py_to_value(b, "body")?),
+            _ => None,
+        };
+        Ok((core, method, query, body))
     }
 
     /// The core client of this process (rebuilt after a fork), with this
@@ -329,7 +356,7 @@ impl NativeClient {
 impl NativeClient {
     /// A client of the Parsec Teams API.
     #[staticmethod]
-    #[pyo3(signature = (api_key=None, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, quota=true, language=None))]
+    #[pyo3(signature = (api_key=None, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, quota=true, language=None, proxy=None, quota_window=None))]
     #[allow(clippy::too_many_arguments)]
     fn teams(
         py: Python<'_>,
@@ -341,23 +368,32 @@ impl NativeClient {
         max_retry_wait: Option<f64>,
         quota: bool,
         language: Option<String>,
+        proxy: Option<String>,
+        quota_window: Option<f64>,
     ) -> PyResult<NativeClient> {
-        let ro = request_options(timeout, max_retries).map_err(|e| errors::to_py(py, &e))?;
-        let mut o = ClientOptions::new();
-        o.api_key = api_key;
-        o.team_id = team_id;
-        o.base_url = base_url;
-        o.timeout = ro.timeout;
-        o.max_retries = ro.max_retries;
-        o.max_retry_wait = secs(max_retry_wait, "max_retry_wait").map_err(|e| errors::to_py(py, &e))?;
-        o.quota.enabled = quota;
-        o.language = language;
-        NativeClient::new_client(Options::Teams(o))
+        guard(py, || {
+            let ro = errors::check(py, request_options(timeout, max_retries))?;
+            let mut o = ClientOptions::new();
+            o.api_key = api_key;
+            o.team_id = team_id;
+            o.base_url = base_url;
+            o.timeout = ro.timeout;
+            o.max_retries = ro.max_retries;
+            o.max_retry_wait = errors::check(py, secs(max_retry_wait, "max_retry_wait"))?;
+            o.quota.enabled = quota;
+            if let Some(w) = errors::check(py, secs(quota_window, "quota_window"))? {
+                o.quota.window = w;
+            }
+            o.language = language;
+            o.proxy = proxy;
+            NativeClient::new_client(py, Options::Teams(o))
+        })
     }
 
     /// A client of the team-administration API.
     #[staticmethod]
-    #[pyo3(signature = (base_url=None, token=None, timeout=None, max_retries=None, max_retry_wait=None, language=None))]
+    #[pyo3(signature = (base_url=None, token=None, timeout=None, max_retries=None, max_retry_wait=None, language=None, proxy=None))]
+    #[allow(clippy::too_many_arguments)]
     fn admin(
         py: Python<'_>,
         base_url: Option<String>,
@@ -366,31 +402,40 @@ impl NativeClient {
         max_retries: Option<i64>,
         max_retry_wait: Option<f64>,
         language: Option<String>,
+        proxy: Option<String>,
     ) -> PyResult<NativeClient> {
-        let ro = request_options(timeout, max_retries).map_err(|e| errors::to_py(py, &e))?;
-        let mut o = AdminClientOptions::new();
-        o.base_url = base_url;
-        o.token = token;
-        o.timeout = ro.timeout;
-        o.max_retries = ro.max_retries;
-        o.max_retry_wait = secs(max_retry_wait, "max_retry_wait").map_err(|e| errors::to_py(py, &e))?;
-        o.language = language;
-        NativeClient::new_client(Options::Admin(o))
+        guard(py, || {
+            let ro = errors::check(py, request_options(timeout, max_retries))?;
+            let mut o = AdminClientOptions::new();
+            o.base_url = base_url;
+            o.token = token;
+            o.timeout = ro.timeout;
+            o.max_retries = ro.max_retries;
+            o.max_retry_wait = errors::check(py, secs(max_retry_wait, "max_retry_wait"))?;
+            o.language = language;
+            o.proxy = proxy;
+            NativeClient::new_client(py, Options::Admin(o))
+        })
     }
 
     /// A copy with other timeout / retry options, sharing the connection pool and quota pacer.
     #[pyo3(signature = (timeout=None, max_retries=None))]
     fn with_options(&self, py: Python<'_>, timeout: Option<f64>, max_retries: Option<i64>) -> PyResult<NativeClient> {
-        let ro = request_options(timeout, max_retries).map_err(|e| errors::to_py(py, &e))?;
-        Ok(NativeClient { shared: self.shared.clone(), request_options: merge(self.request_options, ro) })
+        guard(py, || {
+            let ro = errors::check(py, request_options(timeout, max_retries))?;
+            Ok(NativeClient { shared: self.shared.clone(), request_options: merge(self.request_options, ro) })
+        })
     }
 
     /// Closes the connection pool (of this client and its copies).
-    fn close(&self, py: Python<'_>) {
-        self.shared.closed.store(true, Ordering::Release);
-        let core = self.shared.core.lock().unwrap_or_else(|e| e.into_inner()).take();
-        // Dropping the pool may wait for its connections: without the GIL.
-        py.detach(move || drop(core));
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        guard(py, || {
+            self.shared.closed.store(true, Ordering::Release);
+            let core = self.shared.core.lock().unwrap_or_else(|e| e.into_inner()).take();
+            // Dropping the pool may wait for its connections: without the GIL.
+            py.detach(move || drop(core));
+            Ok(())
+        })
     }
 
     #[getter]
@@ -399,20 +444,22 @@ impl NativeClient {
     }
 
     /// (team id, base URL, timeout in seconds, max retries), for reprs. Never the key.
-    fn describe(&self) -> (String, String, f64, u32) {
-        let (team, base, timeout, retries) = match &self.shared.options {
-            Options::Teams(o) => (o.team_id.clone(), o.base_url.clone(), o.timeout, o.max_retries),
-            Options::Admin(o) => (None, o.base_url.clone(), o.timeout, o.max_retries),
-        };
-        let core = self.shared.core.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let (team, base) = match core {
-            Some((_, Core::Teams(c))) => (c.team_id().to_owned(), c.base_url().to_owned()),
-            Some((_, Core::Admin(c))) => (String::new(), c.base_url().to_owned()),
-            None => (team.unwrap_or_default(), base.unwrap_or_default()),
-        };
-        let timeout = self.request_options.timeout.or(timeout).unwrap_or(Duration::from_secs(30));
-        let retries = self.request_options.max_retries.or(retries).unwrap_or(2);
-        (team, base, timeout.as_secs_f64(), retries)
+    fn describe(&self, py: Python<'_>) -> PyResult<(String, String, f64, u32)> {
+        guard(py, || {
+            let (team, base, timeout, retries) = match &self.shared.options {
+                Options::Teams(o) => (o.team_id.clone(), o.base_url.clone(), o.timeout, o.max_retries),
+                Options::Admin(o) => (None, o.base_url.clone(), o.timeout, o.max_retries),
+            };
+            let core = self.shared.core.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let (team, base) = match core {
+                Some((_, Core::Teams(c))) => (c.team_id().to_owned(), c.base_url().to_owned()),
+                Some((_, Core::Admin(c))) => (String::new(), c.base_url().to_owned()),
+                None => (team.unwrap_or_default(), base.unwrap_or_default()),
+            };
+            let timeout = self.request_options.timeout.or(timeout).unwrap_or(Duration::from_secs(30));
+            let retries = self.request_options.max_retries.or(retries).unwrap_or(2);
+            Ok((team, base, timeout.as_secs_f64(), retries))
+        })
     }
 
     /// Calls operation `op` (an index of the table) and waits with the GIL released.
@@ -424,7 +471,7 @@ impl NativeClient {
         args: Option<&Bound<'py, PyDict>>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_blocking(py, op, args, options, false)
+        guard(py, || self.call_blocking(py, op, args, options, false))
     }
 
     /// Like `call`, returning a `RawResponse` (status, headers, parsed result).
@@ -436,7 +483,7 @@ impl NativeClient {
         args: Option<&Bound<'py, PyDict>>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_blocking(py, op, args, options, true)
+        guard(py, || self.call_blocking(py, op, args, options, true))
     }
 
     /// Starts operation `op` on the shared runtime; `future` (of the loop that
@@ -453,25 +500,26 @@ impl NativeClient {
         bridge: &Bound<'_, LoopBridge>,
         future: Py<PyAny>,
     ) -> PyResult<TaskHandle> {
-        let op = operation(py, op)?;
-        let caller = self.core(py, options)?.caller().clone();
-        let args = args_to_map(args)?;
-        let bridge = bridge.get().inner.clone();
-        let handle = runtime().spawn(async move {
-            let response = caller.call(op, args).await;
-            bridge.complete(future, Box::new(move |py| finish(py, op, response, raw).map(Bound::unbind)));
-        });
-        Ok(TaskHandle { handle: handle.abort_handle() })
+        guard(py, || {
+            let op = operation(py, op)?;
+            let caller = self.core(py, options)?.caller().clone();
+            let args = args_to_map(args)?;
+            Ok(bridge::spawn(bridge, future, async move { caller.call(op, args).await }, move |py, response| {
+                finish(py, op, response, raw).map(Bound::unbind)
+            }))
+        })
     }
 
     /// A paginator over every page of list operation `op`.
     #[pyo3(signature = (op, args, options=None))]
     fn pages(&self, py: Python<'_>, op: usize, args: Option<&Bound<'_, PyDict>>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Pages> {
-        let op = operation(py, op)?;
-        let caller = self.core(py, options)?.caller().clone();
-        let args = args_to_map(args)?;
-        let pager = Paginator::new(caller, op, args).map_err(|e| errors::to_py(py, &e))?;
-        Ok(Pages { op, pager: Arc::new(tokio::sync::Mutex::new(pager)) })
+        guard(py, || {
+            let op = operation(py, op)?;
+            let caller = self.core(py, options)?.caller().clone();
+            let args = args_to_map(args)?;
+            let pager = errors::check(py, Paginator::new(caller, op, args))?;
+            Ok(Pages { op, pager: Arc::new(tokio::sync::Mutex::new(pager)), generation: generation() })
+        })
     }
 
     /// The escape hatch: any method and path, same auth, retries and errors; JSON back.
@@ -485,18 +533,11 @@ impl NativeClient {
         body: Option<&Bound<'py, PyAny>>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let method = http_method(py, method)?;
-        let core = self.core(py, options)?;
-        let query = query_pairs(query)?;
-        let body = match body {
-            Some(b) if !b.is_none() => Some(py_to_value(b, "body")?),
-            _ => None,
-        };
-        let response = block_on(py, async move {
-            let q: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            core.request(method, &path, &q, body.as_ref()).await
-        })?;
-        raw_json(py, response)
+        guard(py, || {
+            let (core, method, query, body) = self.raw_request(py, method, query, body, options)?;
+            let response = block_on(py, async move { core.send_raw(method, &path, &query, body.as_ref()).await })?;
+            raw_json(py, response)
+        })
     }
 
     /// The async form of `request`.
@@ -513,67 +554,84 @@ impl NativeClient {
         bridge: &Bound<'_, LoopBridge>,
         future: Py<PyAny>,
     ) -> PyResult<TaskHandle> {
-        let method = http_method(py, method)?;
-        let core = self.core(py, options)?;
-        let query = query_pairs(query)?;
-        let body = match body {
-            Some(b) if !b.is_none() => Some(py_to_value(b, "body")?),
-            _ => None,
-        };
-        let bridge = bridge.get().inner.clone();
-        let handle = runtime().spawn(async move {
-            let q: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let response = core.request(method, &path, &q, body.as_ref()).await;
-            bridge.complete(future, Box::new(move |py| raw_json(py, response).map(Bound::unbind)));
-        });
-        Ok(TaskHandle { handle: handle.abort_handle() })
+        guard(py, || {
+            let (core, method, query, body) = self.raw_request(py, method, query, body, options)?;
+            Ok(bridge::spawn(bridge, future, async move { core.send_raw(method, &path, &query, body.as_ref()).await }, |py, response| {
+                raw_json(py, response).map(Bound::unbind)
+            }))
+        })
     }
 
     /// How many calls each paced quota has left, and when it refills.
     fn quota_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let core = self.core(py, None)?;
-        let list = PyList::empty(py);
-        if let Core::Teams(c) = core {
-            for q in c.quota_status() {
-                let d = PyDict::new(py);
-                d.set_item("name", q.name)?;
-                d.set_item("limit", q.limit)?;
-                d.set_item("remaining", q.remaining)?;
-                d.set_item("window", q.window.as_secs_f64())?;
-                d.set_item("refills_in", q.refills_in.map(|d| d.as_secs_f64()))?;
-                d.set_item("blocked_for", q.blocked_for.map(|d| d.as_secs_f64()))?;
-                list.append(d)?;
+        guard(py, || {
+            let core = self.core(py, None)?;
+            let list = PyList::empty(py);
+            if let Core::Teams(c) = core {
+                for q in c.quota_status() {
+                    let d = PyDict::new(py);
+                    d.set_item("name", q.name)?;
+                    d.set_item("limit", q.limit)?;
+                    d.set_item("remaining", q.remaining)?;
+                    d.set_item("window", q.window.as_secs_f64())?;
+                    d.set_item("refills_in", q.refills_in.map(|d| d.as_secs_f64()))?;
+                    d.set_item("blocked_for", q.blocked_for.map(|d| d.as_secs_f64()))?;
+                    list.append(d)?;
+                }
             }
-        }
-        Ok(list)
+            Ok(list)
+        })
     }
 }
 
 /// `_native.Pages`: walks a list operation page by page (the core's `Paginator`).
+///
+/// Its connection pool belongs to the process that made it: in a child made
+/// by `fork()` its pooled connections are served by threads that do not exist
+/// there, so a page would wait until the timeout. There it refuses at once
+/// (`ValidationError`, field `iterator`, rule `fork`); a new iteration works.
 #[pyclass(frozen, module = "parsec_teams._native")]
 pub struct Pages {
     op: &'static Operation,
     pager: Arc<tokio::sync::Mutex<Paginator>>,
+    /// The fork generation it was made in.
+    generation: u64,
+}
+
+impl Pages {
+    fn check_process(&self) -> parsec_teams::Result<()> {
+        if self.generation == generation() {
+            return Ok(());
+        }
+        Err(Error::validation(
+            "iterator",
+            "was made before os.fork() and cannot be used in the child process; start a new iteration there (e.g. client.members.iter())",
+        )
+        .with_rule("fork"))
+    }
 }
 
 #[pymethods]
 impl Pages {
     /// The next page's items as models, or `None` at the end (GIL released while waiting).
     fn next_page<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let pager = self.pager.clone();
-        let page = block_on(py, async move { pager.lock().await.next_page::<Box<RawValue>>().await })?;
-        page_items(py, self.op, page)
+        guard(py, || {
+            errors::check(py, self.check_process())?;
+            let pager = self.pager.clone();
+            let page = block_on(py, async move { pager.lock().await.next_page::<Box<RawValue>>().await })?;
+            page_items(py, self.op, page)
+        })
     }
 
     /// The async form of `next_page`.
-    fn spawn_next(&self, bridge: &Bound<'_, LoopBridge>, future: Py<PyAny>) -> TaskHandle {
-        let pager = self.pager.clone();
-        let op = self.op;
-        let bridge = bridge.get().inner.clone();
-        let handle = runtime().spawn(async move {
-            let page = pager.lock().await.next_page::<Box<RawValue>>().await;
-            bridge.complete(future, Box::new(move |py| page_items(py, op, page).map(Bound::unbind)));
-        });
-        TaskHandle { handle: handle.abort_handle() }
+    fn spawn_next(&self, py: Python<'_>, bridge: &Bound<'_, LoopBridge>, future: Py<PyAny>) -> PyResult<TaskHandle> {
+        guard(py, || {
+            errors::check(py, self.check_process())?;
+            let pager = self.pager.clone();
+            let op = self.op;
+            Ok(bridge::spawn(bridge, future, async move { pager.lock().await.next_page::<Box<RawValue>>().await }, move |py, page| {
+                page_items(py, op, page).map(Bound::unbind)
+            }))
+        })
     }
 }

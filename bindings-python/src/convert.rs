@@ -9,6 +9,7 @@ use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
+use parsec_teams::validate::{depth_error, MAX_DEPTH};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -199,7 +200,15 @@ pub fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny
 
 /// A Python argument as JSON: None, bool, int, float, str, lists, tuples,
 /// sets, dicts, and anything with `isoformat()` (dates and datetimes).
+/// Conversion stops at [`MAX_DEPTH`] nested lists and dicts: deeper input
+/// (a cycle among it, `a = []; a.append(a)`) is a `ValidationError` naming
+/// `field` with rule `depth`, not a stack overflow.
 pub fn py_to_value(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Value> {
+    to_value(obj, field, MAX_DEPTH)
+}
+
+/// `budget`: how many more levels of lists and dicts may open.
+fn to_value(obj: &Bound<'_, PyAny>, field: &str, budget: usize) -> PyResult<Value> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -222,24 +231,29 @@ pub fn py_to_value(obj: &Bound<'_, PyAny>, field: &str) -> PyResult<Value> {
     if let Ok(f) = obj.cast::<PyFloat>() {
         return Ok(Number::from_f64(f.value()).map(Value::Number).unwrap_or(Value::Null));
     }
+    let is_dict = obj.is_instance_of::<PyDict>();
+    let is_seq = !is_dict
+        && (obj.is_instance_of::<PyList>()
+            || obj.is_instance_of::<pyo3::types::PyTuple>()
+            || obj.is_instance_of::<pyo3::types::PySet>()
+            || obj.is_instance_of::<pyo3::types::PyFrozenSet>());
+    if (is_dict || is_seq) && budget == 0 {
+        return Err(crate::errors::to_py(obj.py(), &depth_error(field)));
+    }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut m = Map::new();
         for (k, v) in d.iter() {
             let k: String = k
                 .extract()
                 .map_err(|_| crate::errors::to_py(d.py(), &parsec_teams::Error::validation(field, "dictionary keys must be strings")))?;
-            m.insert(k, py_to_value(&v, field)?);
+            m.insert(k, to_value(&v, field, budget - 1)?);
         }
         return Ok(Value::Object(m));
     }
-    if obj.is_instance_of::<PyList>()
-        || obj.is_instance_of::<pyo3::types::PyTuple>()
-        || obj.is_instance_of::<pyo3::types::PySet>()
-        || obj.is_instance_of::<pyo3::types::PyFrozenSet>()
-    {
+    if is_seq {
         let mut out = Vec::new();
         for item in obj.try_iter()? {
-            out.push(py_to_value(&item?, field)?);
+            out.push(to_value(&item?, field, budget - 1)?);
         }
         return Ok(Value::Array(out));
     }

@@ -1,4 +1,8 @@
-//! The one place where the core's errors become Python exceptions.
+//! The one place where the core's errors become Python exceptions, and where
+//! panics stop: every entry point runs inside [`guard`], so a panic becomes
+//! `parsec_teams.InternalError` instead of pyo3's `PanicException`.
+
+use std::panic::{self, AssertUnwindSafe};
 
 use parsec_teams::Error;
 use pyo3::exceptions::PyRuntimeError;
@@ -16,6 +20,21 @@ pub fn to_py(py: Python<'_>, err: &Error) -> PyErr {
     }
 }
 
+/// A core result with its error as a Python exception.
+pub fn check<T>(py: Python<'_>, r: parsec_teams::Result<T>) -> PyResult<T> {
+    r.map_err(|e| to_py(py, &e))
+}
+
+/// The `InternalError` for a caught panic.
+pub fn from_panic(py: Python<'_>, payload: Box<dyn std::any::Any + Send>) -> PyErr {
+    to_py(py, &Error::from_panic(payload))
+}
+
+/// Runs the body of an entry point; a panic inside it becomes `InternalError`.
+pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(from_panic(py, p)))
+}
+
 fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     let reg = registry::get(py)?;
     let name = err.kind().class_name();
@@ -30,6 +49,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     exc.setattr("retries_taken", err.retries_taken())?;
     exc.setattr("may_have_been_applied", err.may_have_been_applied())?;
     exc.setattr("field", err.field())?;
+    exc.setattr("rule", err.rule())?;
     exc.setattr("method", err.method())?;
     exc.setattr("path", err.path())?;
     Ok(PyErr::from_value(exc))

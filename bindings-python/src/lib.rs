@@ -16,22 +16,24 @@ use pyo3::prelude::*;
 
 /// The index of an operation in the core's table (what `call` takes).
 #[pyfunction]
-fn op_id(api: &str, resource: &str, name: &str) -> PyResult<usize> {
-    let api = match api {
-        "teams" => Api::Teams,
-        "admin" => Api::Admin,
-        _ => return Err(pyo3::exceptions::PyValueError::new_err("api: teams or admin")),
-    };
-    OPERATIONS
-        .iter()
-        .position(|op| op.api == api && op.resource == resource && op.name == name)
-        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("no operation {resource}.{name}")))
+fn op_id(py: Python<'_>, api: &str, resource: &str, name: &str) -> PyResult<usize> {
+    errors::guard(py, || {
+        let api = match api {
+            "teams" => Api::Teams,
+            "admin" => Api::Admin,
+            _ => return Err(pyo3::exceptions::PyValueError::new_err("api: teams or admin")),
+        };
+        OPERATIONS
+            .iter()
+            .position(|op| op.api == api && op.resource == resource && op.name == name)
+            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("no operation {resource}.{name}")))
+    })
 }
 
 /// The core's operation table as JSON (what `codegen/` reads).
 #[pyfunction]
-fn table_json() -> String {
-    parsec_teams::table::table_json().to_string()
+fn table_json(py: Python<'_>) -> PyResult<String> {
+    errors::guard(py, || Ok(parsec_teams::table::table_json().to_string()))
 }
 
 /// Called in a child process after `os.fork()`: the runtime and every
@@ -44,6 +46,7 @@ fn after_fork_in_child() {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install();
+    runtime::install_fork_handler();
     m.add("__version__", parsec_teams::VERSION)?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::Pages>()?;
@@ -55,5 +58,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(registry::register, m)?)?;
     m.add_function(wrap_pyfunction!(logging::set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(bridge::panic_for_tests, m)?)?;
     Ok(())
 }

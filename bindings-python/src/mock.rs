@@ -35,41 +35,46 @@ impl NativeMockServer {
         quota_window: Option<f64>,
         keys: Vec<(String, Vec<String>)>,
     ) -> PyResult<NativeMockServer> {
-        let mut config = MockConfig { host, port, ..MockConfig::default() };
-        if let Some(path) = fixture {
-            config.fixture = Some(Fixture::from_file(&path).map_err(|e| PyValueError::new_err(format!("fixture {path}: {e}")))?);
-        }
-        if let Some(text) = fixture_json {
-            config.fixture = Some(Fixture::from_json(&text).map_err(|e| PyValueError::new_err(format!("fixture: {e}")))?);
-        }
-        if let Some(w) = quota_window {
-            if !(w.is_finite() && w > 0.0) {
-                return Err(PyValueError::new_err("quota_window must be > 0 seconds"));
+        crate::errors::guard(py, || {
+            let mut config = MockConfig { host, port, ..MockConfig::default() };
+            if let Some(path) = fixture {
+                config.fixture = Some(Fixture::from_file(&path).map_err(|e| PyValueError::new_err(format!("fixture {path}: {e}")))?);
             }
-            config.quota_window = Duration::from_secs_f64(w);
-        }
-        for (_, perms) in &keys {
-            if let Some(bad) = perms.iter().find(|p| !ALL_PERMISSIONS.contains(&p.as_str())) {
-                return Err(PyValueError::new_err(format!("unknown permission {bad:?}; known: {}", ALL_PERMISSIONS.join(", "))));
+            if let Some(text) = fixture_json {
+                config.fixture = Some(Fixture::from_json(&text).map_err(|e| PyValueError::new_err(format!("fixture: {e}")))?);
             }
-        }
-        config.keys = keys;
-        let server = py
-            .detach(move || MockServer::start_background(config))
-            .map_err(|e| PyOSError::new_err(format!("could not start the mock server: {e}")))?;
-        Ok(NativeMockServer {
-            base_url: server.base_url().to_owned(),
-            team_id: server.team_id().to_owned(),
-            api_key: server.api_key().to_owned(),
-            admin_token: server.admin_token().to_owned(),
-            server: Mutex::new(Some(server)),
+            if let Some(w) = quota_window {
+                config.quota_window = Duration::try_from_secs_f64(w)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| PyValueError::new_err("quota_window must be a positive, finite number of seconds"))?;
+            }
+            for (_, perms) in &keys {
+                if let Some(bad) = perms.iter().find(|p| !ALL_PERMISSIONS.contains(&p.as_str())) {
+                    return Err(PyValueError::new_err(format!("unknown permission {bad:?}; known: {}", ALL_PERMISSIONS.join(", "))));
+                }
+            }
+            config.keys = keys;
+            let server = py
+                .detach(move || MockServer::start_background(config))
+                .map_err(|e| PyOSError::new_err(format!("could not start the mock server: {e}")))?;
+            Ok(NativeMockServer {
+                base_url: server.base_url().to_owned(),
+                team_id: server.team_id().to_owned(),
+                api_key: server.api_key().to_owned(),
+                admin_token: server.admin_token().to_owned(),
+                server: Mutex::new(Some(server)),
+            })
         })
     }
 
     /// Stops serving (idempotent).
-    fn stop(&self, py: Python<'_>) {
-        let server = self.server.lock().unwrap_or_else(|e| e.into_inner()).take();
-        py.detach(move || drop(server));
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        crate::errors::guard(py, || {
+            let server = self.server.lock().unwrap_or_else(|e| e.into_inner()).take();
+            py.detach(move || drop(server));
+            Ok(())
+        })
     }
 
     #[getter]

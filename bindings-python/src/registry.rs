@@ -27,8 +27,11 @@ fn classes(d: &Bound<'_, PyDict>) -> PyResult<HashMap<String, Py<PyType>>> {
 /// `_native.register(exceptions, models)`: called once by `parsec_teams/__init__.py`.
 #[pyfunction]
 pub fn register(py: Python<'_>, exceptions: &Bound<'_, PyDict>, models: &Bound<'_, PyDict>) -> PyResult<()> {
-    let reg = Registry { exceptions: classes(exceptions)?, models: classes(models)? };
-    REGISTRY.set(py, reg).map_err(|_| PyRuntimeError::new_err("parsec_teams._native.register called twice"))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let reg = Registry { exceptions: classes(exceptions)?, models: classes(models)? };
+        REGISTRY.set(py, reg).map_err(|_| PyRuntimeError::new_err("parsec_teams._native.register called twice"))
+    }))
+    .unwrap_or_else(|p| Err(PyRuntimeError::new_err(parsec_teams::Error::from_panic(p).to_string())))
 }
 
 pub fn get(py: Python<'_>) -> PyResult<&Registry> {

@@ -16,10 +16,39 @@ pub fn generation() -> u64 {
     FORK_GENERATION.load(Ordering::Acquire)
 }
 
-/// Called in the child process right after `fork()`.
+/// Called in the child process right after `fork()`: by `os.register_at_fork`
+/// and, where there is `fork()`, by `pthread_atfork` (which also sees forks
+/// made outside Python's `os.fork`). Only an atomic add: async-signal-safe.
 pub fn after_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
 }
+
+/// Registers [`after_fork_in_child`] with `pthread_atfork` (once).
+#[cfg(unix)]
+pub fn install_fork_handler() {
+    use std::sync::Once;
+
+    extern "C" {
+        fn pthread_atfork(
+            prepare: Option<extern "C" fn()>,
+            parent: Option<extern "C" fn()>,
+            child: Option<extern "C" fn()>,
+        ) -> std::os::raw::c_int;
+    }
+    extern "C" fn child() {
+        after_fork_in_child();
+    }
+    static ONCE: Once = Once::new();
+    // SAFETY: pthread_atfork only records the handler; `child` does nothing
+    // but an atomic add, which is allowed in a child after fork().
+    ONCE.call_once(|| unsafe {
+        pthread_atfork(None, None, Some(child));
+    });
+}
+
+/// No `fork()` on this platform (Windows): nothing to watch.
+#[cfg(not(unix))]
+pub fn install_fork_handler() {}
 
 /// Worker threads of the runtime: `PARSEC_TEAMS_WORKER_THREADS`, default 1.
 /// One is enough: the workers only move bytes (decoding into Python objects

@@ -230,10 +230,14 @@ class _TeamsMixin(_Base):
         max_retries: Optional[int],
         max_retry_wait: Optional[float],
         quota: bool,
+        quota_window: Optional[float],
+        proxy: Optional[str],
     ) -> None:
         _sync_log_level()
         self._setup(
-            NativeClient.teams(api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota, _LANGUAGE)
+            NativeClient.teams(
+                api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota, _LANGUAGE, proxy, quota_window
+            )
         )
 
     def quota_status(self) -> List[QuotaStatus]:
@@ -251,6 +255,10 @@ _TEAMS_DOC = """The client of the Parsec for Teams API{kind}.
         max_retries: default 2.
         max_retry_wait: the longest ``Retry-After`` slept through (default 60 s).
         quota: pace the documented quotas on the client side (default True).
+        quota_window: seconds of the paced quota window (default 300, the service's).
+        proxy: an ``http://`` or ``https://`` proxy URL for every request (a
+            loopback ``base_url`` never uses one; an ``https`` one otherwise
+            follows ``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``).
     """
 
 
@@ -267,8 +275,10 @@ class ClientBase(_SyncBase, _TeamsMixin):
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
         quota: bool = True,
+        quota_window: Optional[float] = None,
+        proxy: Optional[str] = None,
     ) -> None:
-        self._make(api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota)
+        self._make(api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota, quota_window, proxy)
 
 
 class AsyncClientBase(_AsyncBase, _TeamsMixin):
@@ -284,8 +294,10 @@ class AsyncClientBase(_AsyncBase, _TeamsMixin):
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
         quota: bool = True,
+        quota_window: Optional[float] = None,
+        proxy: Optional[str] = None,
     ) -> None:
-        self._make(api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota)
+        self._make(api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota, quota_window, proxy)
 
 
 _ADMIN_DOC = """The client of the team-administration API{kind}.
@@ -296,12 +308,20 @@ _ADMIN_DOC = """The client of the team-administration API{kind}.
         timeout: seconds per attempt (default 30).
         max_retries: default 2.
         max_retry_wait: the longest ``Retry-After`` slept through (default 60 s).
+        proxy: an ``http://`` or ``https://`` proxy URL (same rules as ``Client``'s).
     """
 
 
-def _admin(base_url: Optional[str], token: Optional[str], timeout: Optional[float], max_retries: Optional[int], max_retry_wait: Optional[float]) -> NativeClient:
+def _admin(
+    base_url: Optional[str],
+    token: Optional[str],
+    timeout: Optional[float],
+    max_retries: Optional[int],
+    max_retry_wait: Optional[float],
+    proxy: Optional[str],
+) -> NativeClient:
     _sync_log_level()
-    return NativeClient.admin(base_url, token, timeout, max_retries, max_retry_wait, _LANGUAGE)
+    return NativeClient.admin(base_url, token, timeout, max_retries, max_retry_wait, _LANGUAGE, proxy)
 
 
 class AdminClientBase(_SyncBase):
@@ -315,8 +335,9 @@ class AdminClientBase(_SyncBase):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
+        proxy: Optional[str] = None,
     ) -> None:
-        self._setup(_admin(base_url, token, timeout, max_retries, max_retry_wait))
+        self._setup(_admin(base_url, token, timeout, max_retries, max_retry_wait, proxy))
 
 
 class AsyncAdminClientBase(_AsyncBase):
@@ -330,5 +351,6 @@ class AsyncAdminClientBase(_AsyncBase):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
+        proxy: Optional[str] = None,
     ) -> None:
-        self._setup(_admin(base_url, token, timeout, max_retries, max_retry_wait))
+        self._setup(_admin(base_url, token, timeout, max_retries, max_retry_wait, proxy))

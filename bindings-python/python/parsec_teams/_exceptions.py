@@ -4,7 +4,8 @@ Everything derives from :class:`ParsecError`; errors of a request from
 :class:`APIError` (``status``, ``message``, ``body``, ``request_id``); answers
 with an error status from :class:`APIStatusError`. A bad argument is a
 :class:`ValidationError`, which is also a :class:`ValueError`, raised before
-anything is sent. Every error says what happened to the request:
+anything is sent. A defect inside the SDK (a caught panic) is an
+:class:`InternalError`, never pyo3's ``PanicException``. Every error says what happened to the request:
 ``retryable``, ``retries_taken`` and ``may_have_been_applied``.
 """
 
@@ -15,6 +16,7 @@ from typing import Dict, Optional, Type
 __all__ = [
     "ParsecError",
     "ValidationError",
+    "InternalError",
     "APIError",
     "APIStatusError",
     "BadRequestError",
@@ -44,6 +46,7 @@ class ParsecError(Exception):
     retries_taken: int = 0
     may_have_been_applied: bool = False
     field: Optional[str] = None
+    rule: Optional[str] = None
     method: Optional[str] = None
     path: Optional[str] = None
 
@@ -53,7 +56,16 @@ class ParsecError(Exception):
 
 
 class ValidationError(ParsecError, ValueError):
-    """A bad argument, caught before any request was sent; ``field`` names it."""
+    """A bad argument, caught before any request was sent; ``field`` names it,
+    ``rule`` names the broken rule for the structural checks (``depth``: lists
+    and dicts nested deeper than 128 levels, cycles among them; ``fork``: a
+    ``Pages`` iterator used in a child process)."""
+
+
+class InternalError(ParsecError):
+    """A defect inside the SDK (a panic of its Rust core, caught): please report
+    it with the message. Not an :class:`APIError`: it says nothing about the
+    service; the client stays usable."""
 
 
 class APIError(ParsecError):

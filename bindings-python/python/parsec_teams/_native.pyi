@@ -12,6 +12,7 @@ __all__ = [
     "Pages",
     "TaskHandle",
     "__version__",
+    "_panic_for_tests",
     "after_fork_in_child",
     "op_id",
     "register",
@@ -24,6 +25,7 @@ def table_json() -> str: ...
 def after_fork_in_child() -> None: ...
 def register(exceptions: Dict[str, type], models: Dict[str, type]) -> None: ...
 def set_log_level(level: int) -> None: ...
+def _panic_for_tests(place: str, bridge: LoopBridge, future: asyncio.Future[Any]) -> TaskHandle: ...
 
 @final
 class TaskHandle:
@@ -52,6 +54,8 @@ class NativeClient:
         max_retry_wait: Optional[float] = None,
         quota: bool = True,
         language: Optional[str] = None,
+        proxy: Optional[str] = None,
+        quota_window: Optional[float] = None,
     ) -> NativeClient: ...
     @staticmethod
     def admin(
@@ -61,6 +65,7 @@ class NativeClient:
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
         language: Optional[str] = None,
+        proxy: Optional[str] = None,
     ) -> NativeClient: ...
     def with_options(self, timeout: Optional[float] = None, max_retries: Optional[int] = None) -> NativeClient: ...
     def close(self) -> None: ...
