@@ -32,6 +32,85 @@ async def test_cancel_a_task_mid_request(mock) -> None:
         assert time.monotonic() - started < 1.0
 
 
+class HangingServer:
+    """Accepts one connection, reads the request and never answers; records
+    when the client closes the connection (what a cancelled request must do)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.got_request = threading.Event()
+        self.closed = threading.Event()
+        self.closed_at = 0.0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(4096)
+            self.got_request.set()
+            while conn.recv(4096):
+                pass
+            self.closed_at = time.monotonic()
+            self.closed.set()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+async def wait_event(event, timeout: float) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(None, event.wait, timeout)
+
+
+@pytest.mark.parametrize("how", ["cancel", "wait_for"])
+async def test_cancelling_a_task_closes_its_connection(how) -> None:
+    server = HangingServer()
+    try:
+        async with pt.AsyncClient(api_key="tapi_t.s", base_url=server.base_url, max_retries=0, timeout=30) as c:
+            task = asyncio.ensure_future(c.members.get(1) if how == "cancel" else asyncio.wait_for(c.members.get(1), 0.5))
+            assert await wait_event(server.got_request, 5)
+            cancelled_at = time.monotonic()
+            if how == "cancel":
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            else:
+                with pytest.raises(asyncio.TimeoutError):
+                    await task
+            # The native request stopped: its connection is closed now, not at the 30 s timeout.
+            assert await wait_event(server.closed, 5), "the connection stayed open after the task was cancelled"
+            assert server.closed_at - cancelled_at < 2.0
+    finally:
+        server.close()
+
+
+def test_ctrl_c_closes_the_connection_of_a_sync_call() -> None:
+    import _thread
+    import threading
+
+    server = HangingServer()
+    try:
+        with pt.Client(api_key="tapi_t.s", base_url=server.base_url, max_retries=0, timeout=30) as c:
+            timer = threading.Thread(target=lambda: server.got_request.wait(5) and _thread.interrupt_main())
+            timer.start()
+            with pytest.raises(KeyboardInterrupt):
+                c.members.get(1)
+            interrupted_at = time.monotonic()
+            timer.join()
+            assert server.closed.wait(5), "the connection stayed open after Ctrl-C"
+            assert server.closed_at - interrupted_at < 2.0
+    finally:
+        server.close()
+
+
 async def test_wait_for_timeout_cancels(mock) -> None:
     mock.add_fault(MEMBER, method="GET", delay_ms=3000, times=1)
     async with mock.async_client(max_retries=0) as c:

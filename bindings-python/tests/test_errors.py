@@ -37,7 +37,7 @@ def test_status_errors(mock, status, cls) -> None:
     assert e.body == '{"message": "injected"}'
     seen = mock.requests()
     assert len(seen) == 1 and seen[0]["status"] == status
-    assert e.request_id and e.request_id == seen[0].get("request_id", e.request_id)
+    assert e.request_id and e.request_id == seen[0]["request_id"]
     assert e.request_id in str(e)
     assert e.method == "GET" and e.path.endswith("/members/1")
     if status == 429:
@@ -168,3 +168,29 @@ def test_key_never_in_repr_or_error(mock) -> None:
         e = info.value
         for text in (str(e), repr(e), repr(vars(e))):
             assert secret not in text
+
+
+def test_secrets_never_in_errors_or_logs(mock, caplog) -> None:
+    # errors.rs: "the message never holds the key" -- checked here for every
+    # path a secret goes through: a malformed key, a refused key, a proxy URL
+    # with a password, and the log records of those calls.
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="parsec_teams")
+    texts = []
+    for bad_key in ("no-prefix-s3cr3tvalue", "tapi_.s3cr3tvalue", "tapi_team s3cr3tvalue"):
+        try:
+            with pt.Client(api_key=bad_key, base_url=mock.base_url, max_retries=0) as c:
+                c.members.get(1)
+        except pt.ParsecError as e:
+            texts += [str(e), repr(e), repr(vars(e))]
+    with pt.Client(api_key="tapi_team.s3cr3tvalue", base_url=mock.base_url, max_retries=0) as c, pytest.raises(pt.AuthenticationError) as info:
+        c.members.get(1)
+    texts += [str(info.value), repr(info.value), repr(vars(info.value)), repr(c)]
+    with pytest.raises(pt.ValidationError) as vinfo:
+        pt.Client(api_key=mock.api_key, base_url="https://api.example.test", proxy="ftp://user:s3cr3tvalue@proxy.example")
+    texts += [str(vinfo.value), repr(vars(vinfo.value))]
+    texts += [r.getMessage() for r in caplog.records]
+    assert any("401" in t for t in texts)  # the refused call is among what was checked
+    for text in texts:
+        assert "s3cr3tvalue" not in text, text

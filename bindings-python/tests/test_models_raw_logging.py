@@ -43,7 +43,7 @@ def test_raw_response(client, mock) -> None:
     assert isinstance(raw, pt.RawResponse)
     assert raw.status == 200
     assert raw.headers["content-type"].startswith("application/json")
-    assert raw.request_id == raw.headers["x-request-id"] == mock.requests()[-1].get("request_id", raw.request_id)
+    assert raw.request_id and raw.request_id == raw.headers["x-request-id"] == mock.requests()[-1]["request_id"]
     assert raw.parse() == client.members.get(2)
     empty = client.with_raw_response.members.remove(40)
     assert empty.status in (200, 204) and empty.data is None
@@ -84,11 +84,26 @@ def test_logging_from_the_environment(mock) -> None:
     assert quiet.returncode == 0 and quiet.stderr == ""
 
 
-def test_user_agent(client, mock) -> None:
-    # The mock records no headers; the core builds the User-Agent from the language we pass.
-    from parsec_teams import _client
+def test_user_agent_as_the_mock_recorded_it(mock) -> None:
+    import asyncio
+    import platform
 
-    assert _client._LANGUAGE.startswith("python 3.")
+    expected = f"parsec-teams/{pt.__version__} (python {platform.python_version()})"
+    with mock.client() as c:
+        c.members.get(1)
+    with mock.admin_client() as a:
+        a.teams.list()
+
+    async def both() -> None:
+        async with mock.async_client() as ac:
+            await ac.members.get(2)
+        async with mock.async_admin_client() as aa:
+            await aa.teams.list()
+
+    asyncio.run(both())
+    seen = mock.requests()
+    assert len(seen) == 4
+    assert [r["user_agent"] for r in seen] == [expected] * 4
 
 
 def test_closed_client(mock) -> None:

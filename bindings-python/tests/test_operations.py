@@ -174,6 +174,7 @@ def test_required_arguments_may_be_positional(client, mock) -> None:
 def test_signatures_follow_the_table() -> None:
     import inspect
 
+    clients = {pt.Client: pt.Client(api_key="tapi_t.s", base_url="http://127.0.0.1:9"), pt.AdminClient: pt.AdminClient("http://127.0.0.1:9", token="t")}
     for op in TABLE:
         cls = pt.Client if op["api"] == "teams" else pt.AdminClient
         res = {"teams": "", "admin": "Admin"}[op["api"]] + "".join(w.title() for w in op["resource"].split("_")) + "Resource"
@@ -187,7 +188,8 @@ def test_signatures_follow_the_table() -> None:
         for p in params[len(required):]:
             assert p.kind is inspect.Parameter.KEYWORD_ONLY
         assert op["doc"][:30] in (method.__doc__ or "")
-        assert cls
+        # the client class of the operation's API exposes the resource
+        assert isinstance(getattr(clients[cls], op["resource"]), getattr(pt._generated, res))
 
 
 def test_datetime_objects_are_sent_as_rfc3339(client, mock) -> None:

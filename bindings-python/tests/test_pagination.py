@@ -59,17 +59,21 @@ def test_audit_log_iter_events_follows_the_cursor(mock) -> None:
         first = c.audit_log.list_events(limit=100)
         assert isinstance(first, pt.EventPage) and first.next_cursor
         events = list(c.audit_log.iter_events(limit=100))
-    total = len(mock.state()["events"])
-    assert len(events) >= total - 1 and len({e.id for e in events}) == len(events)
+    expected = sorted((e["id"] for e in mock.state()["events"]), reverse=True)  # newest first
+    assert len(expected) == 320
+    assert [e.id for e in events] == expected
     queries = [str(r["query"]) for r in mock.requests(path="/events")]
-    assert any("cursor" in q for q in queries)
+    assert len(queries) == 1 + 4 and queries[1] == "limit=100"
+    cursors = [q.split("&cursor=", 1)[1] for q in queries[2:]]
+    assert all(q.startswith("limit=100&cursor=") for q in queries[2:]) and len(set(cursors)) == 3
 
 
 async def test_async_iter_events(mock) -> None:
     async with mock.async_client() as c:
         events = [e async for e in c.audit_log.iter_events(limit=200)]
-    assert len(events) >= 300
+    assert [e.id for e in events] == sorted((e["id"] for e in mock.state()["events"]), reverse=True)
     assert all(isinstance(e, pt.Event) for e in events)
+    assert len(mock.requests(path="/events")) == 2
 
 
 def test_iter_is_lazy_and_validates(client, mock) -> None:

@@ -67,10 +67,68 @@ def test_post_is_not_retried_after_a_dropped_connection(mock) -> None:
     assert info.value.retries_taken == 0
 
 
+def gaps_ms(entries) -> list:
+    """Milliseconds between the arrivals of successive requests, as the mock saw them."""
+    return [b["elapsed_ms"] - a["elapsed_ms"] for a, b in zip(entries, entries[1:])]
+
+
 def test_get_is_retried_after_a_timeout(mock) -> None:
     mock.add_fault(MEMBER, method="GET", delay_ms=1500, times=1)
     with mock.client(timeout=0.3, max_retries=1) as c:
-        assert c.members.get(1).user_id == 1
+        raw = c.with_raw_response.members.get(1)
+    assert raw.data.user_id == 1 and raw.retries_taken == 1
+    seen = mock.requests()
+    assert len(seen) == 2 and seen[1]["status"] == 200
+    # the second attempt started after the 0.3 s timeout (plus a backoff of at most 0.5 s), not after the 1.5 s delay
+    assert 290 <= gaps_ms(seen)[0] < 1400
+
+
+def test_short_retry_after_is_waited(mock) -> None:
+    import time
+
+    mock.add_fault(MEMBER, method="GET", status=503, retry_after=1, times=1)
+    with mock.client(max_retries=1) as c:
+        started = time.monotonic()
+        raw = c.with_raw_response.members.get(1)
+        elapsed = time.monotonic() - started
+    assert raw.retries_taken == 1
+    assert 0.95 <= elapsed < 3.0
+    seen = mock.requests()
+    assert [r["status"] for r in seen] == [503, 200]
+    assert 950 <= gaps_ms(seen)[0] < 3000
+
+
+async def test_short_retry_after_is_waited_async(mock) -> None:
+    import time
+
+    mock.add_fault(GROUPS, method="POST", status=429, retry_after=1, times=1)
+    async with mock.async_client(max_retries=1) as c:
+        started = time.monotonic()
+        g = await c.groups.create(group_name="NY", allow_connections_within_group=True, show_user_assigned_managed_hosts=True, show_personal_hosts=False)
+        elapsed = time.monotonic() - started
+    assert g.name == "NY"
+    assert 0.95 <= elapsed < 3.0
+    seen = mock.requests(method="POST")
+    assert [r["status"] for r in seen] == [429, 200]
+    assert 950 <= gaps_ms(seen)[0] < 3000
+
+
+def test_backoff_waits_with_jitter(mock) -> None:
+    # 503 without Retry-After: the first retry waits uniformly in [0, 0.5 s] (full jitter).
+    n = 6
+    with mock.client(max_retries=1) as c:
+        for i in range(n):
+            mock.add_fault(MEMBER, method="GET", status=503, times=1)
+            assert c.with_raw_response.members.get(i + 1).retries_taken == 1
+    seen = mock.requests()
+    assert [r["status"] for r in seen] == [503, 200] * n
+    gaps = [b["elapsed_ms"] - a["elapsed_ms"] for a, b in zip(seen[::2], seen[1::2])]
+    assert all(0 <= g < 750 for g in gaps), gaps
+    # A client that retries at once fails this (its 6 gaps add up to a few ms;
+    # full jitter makes a sum below 150 ms a 1-in-10^5 event) ...
+    assert sum(gaps) > 150, gaps
+    # ... and so does one that always waits the same time.
+    assert max(gaps) - min(gaps) > 20, gaps
 
 
 async def test_async_retries(mock) -> None:
