@@ -2,8 +2,8 @@
 
 use crate::server::{reply_to_response, App, BodyData, ReqInfo};
 use crate::state::{AccessRight, AdminTeam, State};
-use crate::validate::{ApiError, ApiResult, Query, Reply};
-use axum::extract::{RawPathParams, RawQuery, State as AxState};
+use crate::validate::{path_params, ApiError, ApiResult, PathParams, Query, Reply};
+use axum::extract::{RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
@@ -22,7 +22,14 @@ pub struct AdminCall<'a> {
 
 type AdminFn = fn(&AdminCall, &mut State) -> ApiResult<Reply>;
 
-fn run(app: &App, admin_only: bool, f: AdminFn, info: &ReqInfo, params: Option<RawPathParams>, query: Option<String>) -> Reply {
+impl AdminCall<'_> {
+    /// Path parameter `i` ("" when absent).
+    fn param(&self, i: usize) -> &str {
+        self.params.get(i).copied().unwrap_or("")
+    }
+}
+
+fn run(app: &App, admin_only: bool, f: AdminFn, info: &ReqInfo, params: PathParams, query: Option<String>) -> Reply {
     let mut st = app.state();
     let Some(user) = info.bearer.as_deref().and_then(|t| st.admin.users.iter().find(|u| u.token == t)) else {
         return ApiError::unauthorized().into();
@@ -30,12 +37,11 @@ fn run(app: &App, admin_only: bool, f: AdminFn, info: &ReqInfo, params: Option<R
     if admin_only && !user.is_admin {
         return ApiError::forbidden("Forbidden: administrative privileges are required").into();
     }
-    let call = AdminCall {
-        params: params.as_ref().map(|p| p.iter().map(|(_, v)| v).collect()).unwrap_or_default(),
-        query: Query::parse(query.as_deref()),
-        body: &info.body,
-        user_id: user.id,
+    let params = match path_params(&params) {
+        Ok(p) => p,
+        Err(e) => return e.into(),
     };
+    let call = AdminCall { params, query: Query::parse(query.as_deref()), body: &info.body, user_id: user.id };
     f(&call, &mut st).unwrap_or_else(Reply::from)
 }
 
@@ -43,11 +49,8 @@ fn run(app: &App, admin_only: bool, f: AdminFn, info: &ReqInfo, params: Option<R
 fn h(
     admin_only: bool,
     f: AdminFn,
-) -> impl Fn(AxState<Arc<App>>, Extension<Arc<ReqInfo>>, Option<RawPathParams>, RawQuery) -> std::future::Ready<Response>
-       + Clone
-       + Send
-       + Sync
-       + 'static {
+) -> impl Fn(AxState<Arc<App>>, Extension<Arc<ReqInfo>>, PathParams, RawQuery) -> std::future::Ready<Response> + Clone + Send + Sync + 'static
+{
     move |AxState(app), Extension(info), params, RawQuery(query)| {
         std::future::ready(reply_to_response(run(&app, admin_only, f, &info, params, query)))
     }
@@ -86,7 +89,7 @@ fn teams_owned(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
 }
 
 fn teams_get(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
-    let i = team_index(st, c.params[0])?;
+    let i = team_index(st, c.param(0))?;
     Ok(Reply::json(StatusCode::OK, &st.admin.teams[i]))
 }
 
@@ -135,7 +138,7 @@ fn teams_create(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
     let f = team_fields(&t)?;
     let name = f.name.ok_or_else(|| ApiError::unprocessable("team[name]", "is required"))?;
     let id = st.next_admin_team_id.to_string();
-    st.next_admin_team_id += 1;
+    st.next_admin_team_id = st.next_admin_team_id.saturating_add(1);
     let team = AdminTeam {
         id,
         name,
@@ -149,7 +152,7 @@ fn teams_create(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
 }
 
 fn teams_update(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
-    let i = team_index(st, c.params[0])?;
+    let i = team_index(st, c.param(0))?;
     let f = team_fields(&team_params(c)?)?;
     let team = &mut st.admin.teams[i];
     if let Some(n) = f.name {
@@ -165,15 +168,15 @@ fn teams_update(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
 }
 
 fn teams_delete(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
-    let i = team_index(st, c.params[0])?;
+    let i = team_index(st, c.param(0))?;
     let team = st.admin.teams.remove(i);
     st.admin.access_rights.retain(|r| r.team_id != team.id);
     Ok(Reply::no_content())
 }
 
 fn teams_add_user(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
-    let i = team_index(st, c.params[0])?;
-    let u = user_id(st, c.params[1])?;
+    let i = team_index(st, c.param(0))?;
+    let u = user_id(st, c.param(1))?;
     let team = &mut st.admin.teams[i];
     if !team.user_ids.contains(&u) {
         team.user_ids.push(u);
@@ -182,8 +185,8 @@ fn teams_add_user(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
 }
 
 fn teams_remove_user(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
-    let i = team_index(st, c.params[0])?;
-    let u = user_id(st, c.params[1])?;
+    let i = team_index(st, c.param(0))?;
+    let u = user_id(st, c.param(1))?;
     let team = &mut st.admin.teams[i];
     if !team.user_ids.contains(&u) {
         return Err(ApiError::not_found("user_id", format!("user {u} is not a member of team {:?}", team.id)));
@@ -193,7 +196,7 @@ fn teams_remove_user(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
 }
 
 fn teams_access_rights(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
-    let i = team_index(st, c.params[0])?;
+    let i = team_index(st, c.param(0))?;
     let kind = match c.query.get("type") {
         Some(k @ ("assets" | "projects")) => k,
         _ => return Err(ApiError::unprocessable("type", "must be \"assets\" or \"projects\"")),
@@ -204,7 +207,7 @@ fn teams_access_rights(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
 }
 
 fn users_assign_all(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
-    let u = user_id(st, c.params[0])?;
+    let u = user_id(st, c.param(0))?;
     for t in st.admin.teams.iter_mut().filter(|t| !t.user_ids.contains(&u)) {
         t.user_ids.push(u);
     }
@@ -212,7 +215,7 @@ fn users_assign_all(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
 }
 
 fn users_remove_all(c: &AdminCall, st: &mut State) -> ApiResult<Reply> {
-    let u = user_id(st, c.params[0])?;
+    let u = user_id(st, c.param(0))?;
     for t in st.admin.teams.iter_mut() {
         t.user_ids.retain(|x| *x != u);
     }

@@ -1,7 +1,8 @@
-//! Test hooks under `/_mock/` (no auth).
+//! Test hooks under `/_mock/` (no auth on loopback; the admin token when the
+//! server listens beyond it — checked in `server::handle`).
 
 use crate::clock;
-use crate::server::{reply_to_response, App, FaultRule, ReqInfo};
+use crate::server::{fault_headers, reply_to_response, App, FaultRule, ReqInfo, MAX_FAULT_BODY, MAX_FAULT_DELAY_MS};
 use crate::validate::{ApiError, ApiResult, Body, Reply};
 use axum::extract::State as AxState;
 use axum::http::StatusCode;
@@ -55,14 +56,23 @@ fn faults_add(app: &App, info: &ReqInfo) -> ApiResult<Reply> {
     };
     let retry_after = b.opt_int("retry_after", 0)?.map(|r| r as u64);
     let delay_ms = b.opt_int("delay_ms", 0)?.unwrap_or(0) as u64;
+    if delay_ms > MAX_FAULT_DELAY_MS {
+        return Err(ApiError::bad("delay_ms", format!("must be at most {MAX_FAULT_DELAY_MS}")));
+    }
     let drop_connection = b.opt_bool("drop_connection")?.unwrap_or(false);
     let body = match map.get("body") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => Some(other.to_string()),
     };
-    let rule = FaultRule::new(method, path, times, status, retry_after, delay_ms, drop_connection, body);
-    app.add_fault(rule.clone());
+    if body.as_ref().is_some_and(|b| b.len() > MAX_FAULT_BODY) {
+        return Err(ApiError::bad("body", format!("must be at most {MAX_FAULT_BODY} bytes")));
+    }
+    let mut rule = FaultRule::new(method, path, times, status, retry_after, delay_ms, drop_connection, body);
+    rule.act_first = b.opt_bool("act_first")?.unwrap_or(false);
+    rule.truncate_body = b.opt_bool("truncate_body")?.unwrap_or(false);
+    rule.headers = fault_headers(map.get("headers")).map_err(|e| ApiError::bad("headers", e))?;
+    app.add_fault(rule.clone()).map_err(ApiError::conflict)?;
     Ok(Reply::data(&rule))
 }
 
@@ -81,7 +91,7 @@ fn requests_clear(app: &App, _: &ReqInfo) -> ApiResult<Reply> {
 }
 
 fn state(app: &App, _: &ReqInfo) -> ApiResult<Reply> {
-    Ok(raw_json(app.state().to_json()))
+    Ok(raw_json(app.state().to_json_masked()))
 }
 
 fn now_reply(app: &App) -> Reply {
@@ -99,10 +109,7 @@ fn clock_advance(app: &App, info: &ReqInfo) -> ApiResult<Reply> {
         None | Some(Value::Null) => return Err(ApiError::bad("advance_seconds", "is required")),
         Some(_) => -1.0,
     };
-    if !(secs >= 0.0 && secs.is_finite()) {
-        return Err(ApiError::bad("advance_seconds", "must be a number >= 0"));
-    }
-    app.clock.advance(secs);
+    app.clock.advance(secs).map_err(|e| ApiError::bad("advance_seconds", e))?;
     Ok(now_reply(app))
 }
 

@@ -22,6 +22,7 @@ mod teams_api;
 mod validate;
 
 pub use permissions::ALL_PERMISSIONS;
+pub use server::MAX_QUOTA_WINDOW;
 pub use state::{
     AccessRight, AdminData, AdminTeam, AdminUser, ApiKeyEntry, AppRule, Event, Fixture, Group, GuestInvite, Machine, Member, MemberInvite,
     PermittedGroup,
@@ -41,15 +42,29 @@ pub struct MockConfig {
     pub port: u16,
     /// Starting data; `None` = [`Fixture::default`].
     pub fixture: Option<Fixture>,
-    /// Quota window, and length of the block after it is exceeded (default 300 s).
+    /// Quota window, and length of the block after it is exceeded (default 300 s;
+    /// more than 0 and at most [`MAX_QUOTA_WINDOW`], else `start` fails).
     pub quota_window: Duration,
     /// Extra API keys with only the named permissions (names as in [`ALL_PERMISSIONS`]).
     pub keys: Vec<(String, Vec<String>)>,
+    /// How long a client may take to send a request head, idle keep-alive
+    /// connections included; the connection is closed after it (default 30 s).
+    pub header_read_timeout: Duration,
+    /// Most connections served at once; further ones wait to be accepted (default 1024).
+    pub max_connections: usize,
 }
 
 impl Default for MockConfig {
     fn default() -> Self {
-        MockConfig { host: "127.0.0.1".to_string(), port: 0, fixture: None, quota_window: Duration::from_secs(300), keys: Vec::new() }
+        MockConfig {
+            host: "127.0.0.1".to_string(),
+            port: 0,
+            fixture: None,
+            quota_window: Duration::from_secs(300),
+            keys: Vec::new(),
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
     }
 }
 
@@ -73,9 +88,10 @@ impl std::fmt::Debug for MockServer {
 impl MockServer {
     /// Starts serving on the current tokio runtime; returns once listening.
     pub async fn start(config: MockConfig) -> std::io::Result<MockServer> {
-        let app = Arc::new(server::App::new(&config)?);
         let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
         let addr = listener.local_addr()?;
+        // Beyond loopback, the control routes need the admin token.
+        let app = Arc::new(server::App::new(&config, !addr.ip().is_loopback())?);
         let (stop, rx) = watch::channel(false);
         let initial = &app.initial;
         let host = if addr.ip().is_ipv6() { format!("[{}]", addr.ip()) } else { addr.ip().to_string() };
@@ -185,7 +201,7 @@ pub mod fuzzing {
 
     impl InProcess {
         pub fn new(config: &MockConfig) -> std::io::Result<InProcess> {
-            let app = Arc::new(App::new(config)?);
+            let app = Arc::new(App::new(config, false)?);
             Ok(InProcess { router: server::router(app.clone()), app })
         }
         pub fn api_key(&self) -> &str {

@@ -41,10 +41,11 @@ fn parse_args(args: &[String]) -> Result<Option<MockConfig>, String> {
             }
             "--quota-window" => {
                 let secs: f64 = value("--quota-window")?.parse().map_err(|_| "--quota-window: not a number".to_string())?;
-                if !(secs > 0.0 && secs.is_finite()) {
-                    return Err("--quota-window: must be > 0".into());
+                let max = parsec_teams_mock::MAX_QUOTA_WINDOW.as_secs_f64();
+                if !(secs > 0.0 && secs <= max) {
+                    return Err(format!("--quota-window: must be > 0 and at most {max} seconds"));
                 }
-                config.quota_window = Duration::from_secs_f64(secs);
+                config.quota_window = Duration::try_from_secs_f64(secs).map_err(|e| format!("--quota-window: {e}"))?;
             }
             "--key" => {
                 let spec = value("--key")?;
@@ -66,18 +67,23 @@ fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
-async fn wait_for_signal() {
+/// Resolves on SIGINT or SIGTERM; the handlers are installed when this is
+/// called (before the JSON line is printed, so an early SIGTERM is not fatal).
+fn signal_waiter() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+        async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    {
+    async {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
@@ -104,6 +110,7 @@ fn main() {
                 std::process::exit(1);
             }
         };
+        let signal = signal_waiter();
         let line = format!(
             "{{\"base_url\": {}, \"team_id\": {}, \"api_key\": {}, \"admin_token\": {}}}",
             json_str(server.base_url()),
@@ -115,7 +122,7 @@ fn main() {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
         drop(out);
-        wait_for_signal().await;
+        signal.await;
         server.shutdown();
     });
     rt.shutdown_timeout(Duration::from_millis(200));

@@ -593,6 +593,23 @@ impl DerefMut for State {
     }
 }
 
+/// A secret shown by a recognisable prefix only: up to the first `.`
+/// (`tapi_<team>.`), else up to the last `_` (`pta_user_0004_`), then `****`;
+/// at most the first quarter (4 characters) when that would show too much.
+pub fn mask(secret: &str) -> String {
+    let cut = match secret.find('.') {
+        Some(i) => i + 1,
+        None => secret.rfind('_').map_or(0, |i| i + 1),
+    };
+    let prefix = if cut > 0 && secret.len() - cut >= 4 {
+        &secret[..cut]
+    } else {
+        let n = (secret.chars().count() / 4).min(4);
+        &secret[..secret.char_indices().nth(n).map_or(secret.len(), |(i, _)| i)]
+    };
+    format!("{prefix}****")
+}
+
 fn numeric_suffix(s: &str) -> u64 {
     let digits: String = s.chars().rev().take_while(|c| c.is_ascii_digit()).collect();
     digits.chars().rev().collect::<String>().parse().unwrap_or(0)
@@ -601,11 +618,12 @@ fn numeric_suffix(s: &str) -> u64 {
 impl State {
     pub fn new(mut data: Fixture) -> State {
         data.events.sort_by(|a, b| a.id.cmp(&b.id));
-        let next_user_id = data.members.iter().map(|m| m.user_id).max().unwrap_or(0) + 1;
-        let next_group_id = data.groups.iter().map(|g| g.id).max().unwrap_or(0) + 1;
-        let next_guest_seq = data.guest_invites.iter().map(|g| numeric_suffix(&g.id)).max().unwrap_or(0) + 1;
-        let next_admin_team_id = data.admin.teams.iter().map(|t| t.id.parse::<u64>().unwrap_or(0)).max().unwrap_or(0) + 1;
-        let next_event_seq = 1_000_000 + data.events.len() as u64;
+        // Saturating: a fixture may hold any ids.
+        let next_user_id = data.members.iter().map(|m| m.user_id).max().unwrap_or(0).saturating_add(1);
+        let next_group_id = data.groups.iter().map(|g| g.id).max().unwrap_or(0).saturating_add(1);
+        let next_guest_seq = data.guest_invites.iter().map(|g| numeric_suffix(&g.id)).max().unwrap_or(0).saturating_add(1);
+        let next_admin_team_id = data.admin.teams.iter().map(|t| t.id.parse::<u64>().unwrap_or(0)).max().unwrap_or(0).saturating_add(1);
+        let next_event_seq = 1_000_000u64.saturating_add(data.events.len() as u64);
         let mut st = State {
             data,
             quotas: BTreeMap::new(),
@@ -620,15 +638,32 @@ impl State {
         st
     }
 
-    /// The state as JSON (`GET /_mock/state`).
-    pub fn to_json(&self) -> Vec<u8> {
+    /// The state as JSON (`GET /_mock/state`), every key and token masked by [`mask`].
+    pub fn to_json_masked(&self) -> Vec<u8> {
         #[derive(Serialize)]
         struct View<'a> {
             #[serde(flatten)]
             data: &'a Fixture,
             quotas: &'a BTreeMap<String, QuotaState>,
         }
-        serde_json::to_vec(&View { data: &self.data, quotas: &self.quotas }).unwrap_or_default()
+        let Ok(mut v) = serde_json::to_value(View { data: &self.data, quotas: &self.quotas }) else {
+            return b"{}".to_vec();
+        };
+        let mask_at = |v: &mut Value| {
+            if let Some(s) = v.as_str() {
+                *v = Value::String(mask(s));
+            }
+        };
+        mask_at(&mut v["api_key"]);
+        mask_at(&mut v["admin_token"]);
+        mask_at(&mut v["admin"]["non_admin_token"]);
+        for k in v["api_keys"].as_array_mut().into_iter().flatten() {
+            mask_at(&mut k["key"]);
+        }
+        for u in v["admin"]["users"].as_array_mut().into_iter().flatten() {
+            mask_at(&mut u["token"]);
+        }
+        serde_json::to_vec(&v).unwrap_or_default()
     }
 
     /// Recomputes every derived field: group member counts, machine assignment
@@ -679,7 +714,7 @@ impl State {
     /// Appends an audit event stamped `now`.
     pub fn push_event(&mut self, now: OffsetDateTime, event_name: &str, user_id: Option<u64>, data: Value) {
         let seq = self.next_event_seq;
-        self.next_event_seq += 1;
+        self.next_event_seq = seq.saturating_add(1);
         let id = ksuid::new(now.unix_timestamp(), ksuid::payload(seq));
         let ev = Event { id, event_name: event_name.to_string(), user_id, created_at: now, data };
         let pos = self.data.events.partition_point(|e| e.id < ev.id);

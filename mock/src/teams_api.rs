@@ -5,14 +5,15 @@ use crate::permissions::Perm;
 use crate::quota;
 use crate::server::{reply_to_response, App, BodyData, ReqInfo};
 use crate::state::{join_url, Event, Group, GuestInvite, Machine, Member, MemberInvite, PermittedGroup, State};
-use crate::validate::{is_email, paginate, ApiError, ApiResult, Body, NoneOr, Opt, Query, Reply};
-use axum::extract::{RawPathParams, RawQuery, State as AxState};
+use crate::validate::{has_duplicates, is_email, paginate, path_params, ApiError, ApiResult, Body, NoneOr, Opt, PathParams, Query, Reply};
+use axum::extract::{RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use axum::{Extension, Router};
 use serde::Serialize;
 use serde_json::json;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -29,6 +30,36 @@ pub struct Call<'a> {
     /// The API key's user (the actor of audit events).
     pub user_id: u64,
     pub now: OffsetDateTime,
+    /// The body's long lists, checked before the state lock is taken; their
+    /// error (if any) is raised where the operation reads them, so the order
+    /// of the checks does not change.
+    pre: ApiResult<Pre>,
+}
+
+/// What an operation's [`PreFn`] checked before the state lock.
+pub enum Pre {
+    None,
+    Emails(Vec<String>),
+    Ids(Vec<u64>),
+}
+
+/// Checks a body's long lists (linear time, no state needed) before the lock.
+type PreFn = fn(&Call) -> ApiResult<Pre>;
+
+fn pre_emails_any(c: &Call) -> ApiResult<Pre> {
+    c.body()?.emails("emails", 0, usize::MAX, false).map(Pre::Emails)
+}
+fn pre_emails_200(c: &Call) -> ApiResult<Pre> {
+    c.body()?.emails("emails", 1, 200, true).map(Pre::Emails)
+}
+fn user_ids(c: &Call, non_empty: bool) -> ApiResult<Pre> {
+    Ok(Pre::Ids(c.body()?.req_int_list("user_ids", 1, non_empty, true)?.into_iter().map(|i| i as u64).collect()))
+}
+fn pre_user_ids_any(c: &Call) -> ApiResult<Pre> {
+    user_ids(c, false)
+}
+fn pre_user_ids_non_empty(c: &Call) -> ApiResult<Pre> {
+    user_ids(c, true)
 }
 
 impl<'a> Call<'a> {
@@ -47,6 +78,22 @@ impl<'a> Call<'a> {
     fn param(&self, i: usize) -> &'a str {
         self.params.get(i).copied().unwrap_or("")
     }
+    /// The `emails` checked before the lock.
+    fn emails(&self) -> ApiResult<&[String]> {
+        match &self.pre {
+            Ok(Pre::Emails(e)) => Ok(e),
+            Ok(_) => Err(ApiError::bad("emails", "is required")),
+            Err(e) => Err(e.clone()),
+        }
+    }
+    /// The `user_ids` checked before the lock.
+    fn user_ids(&self) -> ApiResult<&[u64]> {
+        match &self.pre {
+            Ok(Pre::Ids(i)) => Ok(i),
+            Ok(_) => Err(ApiError::bad("user_ids", "is required")),
+            Err(e) => Err(e.clone()),
+        }
+    }
 }
 
 type RunFn = fn(&Call, &mut State) -> ApiResult<Reply>;
@@ -58,21 +105,26 @@ pub struct Op {
     quota: Option<&'static str>,
     mutates: bool,
     run: RunFn,
+    pre: Option<PreFn>,
 }
 
 const fn read(perm: Perm, run: RunFn) -> Op {
-    Op { perm, quota: None, mutates: false, run }
+    Op { perm, quota: None, mutates: false, run, pre: None }
 }
 const fn write(perm: Perm, run: RunFn) -> Op {
-    Op { perm, quota: None, mutates: true, run }
+    Op { perm, quota: None, mutates: true, run, pre: None }
 }
 
-/// Auth, team check, permission, quota, then the operation under the state lock.
-fn run(app: &App, op: Op, info: &ReqInfo, params: Option<RawPathParams>, query: Option<String>) -> Reply {
+/// Auth, team check, permission, the body's long lists (before the lock), then
+/// quota and the operation under the state lock.
+fn run(app: &App, op: Op, info: &ReqInfo, params: PathParams, query: Option<String>) -> Reply {
     let Some(key) = info.bearer.as_deref().and_then(|t| app.keys.get(t)) else {
         return ApiError::unauthorized().into();
     };
-    let params: Vec<&str> = params.as_ref().map(|p| p.iter().map(|(_, v)| v).collect()).unwrap_or_default();
+    let params = match path_params(&params) {
+        Ok(p) => p,
+        Err(e) => return e.into(),
+    };
     let team = params.first().copied().unwrap_or("");
     if team != app.team_id {
         return ApiError::forbidden(format!("Forbidden: this API key does not belong to team {team}")).into();
@@ -81,14 +133,18 @@ fn run(app: &App, op: Op, info: &ReqInfo, params: Option<RawPathParams>, query: 
         return ApiError::forbidden(format!("Forbidden: this API key lacks the \"{}\" permission", op.perm.name())).into();
     }
     let now = app.clock.now();
-    let call = Call {
-        params: params[1..].to_vec(),
+    let mut call = Call {
+        params: params.get(1..).unwrap_or_default().to_vec(),
         query: Query::parse(query.as_deref()),
         body: &info.body,
         perms: key.perms,
         user_id: key.user_id,
         now,
+        pre: Ok(Pre::None),
     };
+    if let Some(pre) = op.pre {
+        call.pre = pre(&call);
+    }
     let mut st = app.state.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(name) = op.quota {
         if let Err(e) = quota::check(st.quotas.entry(name.to_string()).or_default(), name, now, app.quota_window) {
@@ -109,11 +165,8 @@ fn run(app: &App, op: Op, info: &ReqInfo, params: Option<RawPathParams>, query: 
 #[allow(clippy::type_complexity)]
 fn h(
     op: Op,
-) -> impl Fn(AxState<Arc<App>>, Extension<Arc<ReqInfo>>, Option<RawPathParams>, RawQuery) -> std::future::Ready<Response>
-       + Clone
-       + Send
-       + Sync
-       + 'static {
+) -> impl Fn(AxState<Arc<App>>, Extension<Arc<ReqInfo>>, PathParams, RawQuery) -> std::future::Ready<Response> + Clone + Send + Sync + 'static
+{
     move |AxState(app), Extension(info), params, RawQuery(query)| std::future::ready(reply_to_response(run(&app, op, &info, params, query)))
 }
 
@@ -131,7 +184,10 @@ pub fn routes() -> Router<Arc<App>> {
                 .put(h(write(P::UPDATE_TEAM_GROUP, groups_update)))
                 .delete(h(write(P::DELETE_TEAM_GROUP, groups_delete))),
         )
-        .route(&r("/groups/:group_id/remove-members"), post(h(write(P::REMOVE_GROUP_MEMBERS, groups_remove_members))))
+        .route(
+            &r("/groups/:group_id/remove-members"),
+            post(h(Op { pre: Some(pre_user_ids_any), ..write(P::REMOVE_GROUP_MEMBERS, groups_remove_members) })),
+        )
         .route(
             &r("/groups/:group_id/permitted-groups"),
             post(h(write(P::ADD_PERMITTED_TEAM_GROUPS, groups_add_permitted)))
@@ -141,8 +197,14 @@ pub fn routes() -> Router<Arc<App>> {
             &r("/groups/:group_id/permitted-groups/:permitted_group_id"),
             put(h(write(P::UPDATE_PERMITTED_TEAM_GROUP, groups_update_permitted))),
         )
-        .route(&r("/groups/:group_id/members"), post(h(write(P::ADD_GROUP_MEMBERS, groups_add_members))))
-        .route(&r("/groups/:group_id/add-members"), post(h(write(P::ADD_GROUP_MEMBERS, groups_assign_members))))
+        .route(
+            &r("/groups/:group_id/members"),
+            post(h(Op { pre: Some(pre_user_ids_non_empty), ..write(P::ADD_GROUP_MEMBERS, groups_add_members) })),
+        )
+        .route(
+            &r("/groups/:group_id/add-members"),
+            post(h(Op { pre: Some(pre_user_ids_non_empty), ..write(P::ADD_GROUP_MEMBERS, groups_assign_members) })),
+        )
         .route(
             &r("/guest-access-invites"),
             get(h(read(P::VIEW_GUEST_ACCESS_LINKS, guest_list))).post(h(write(P::CREATE_GUEST_ACCESS_LINKS, guest_create))),
@@ -180,14 +242,18 @@ pub fn routes() -> Router<Arc<App>> {
         .route(
             &r("/member-invites"),
             get(h(read(P::VIEW_TEAM_INVITES, invites_list)))
-                .post(h(Op { quota: Some(quota::INVITES_CREATE), ..write(P::CREATE_TEAM_INVITES, invites_create) }))
-                .put(h(write(P::MANAGE_TEAM_INVITES, invites_update)))
-                .delete(h(write(P::DELETE_TEAM_INVITE, invites_cancel_deprecated))),
+                .post(h(Op {
+                    quota: Some(quota::INVITES_CREATE),
+                    pre: Some(pre_emails_200),
+                    ..write(P::CREATE_TEAM_INVITES, invites_create)
+                }))
+                .put(h(Op { pre: Some(pre_emails_any), ..write(P::MANAGE_TEAM_INVITES, invites_update) }))
+                .delete(h(Op { pre: Some(pre_emails_200), ..write(P::DELETE_TEAM_INVITE, invites_cancel_deprecated) })),
         )
-        .route(&r("/cancel-member-invites"), post(h(write(P::DELETE_TEAM_INVITES, invites_cancel))))
+        .route(&r("/cancel-member-invites"), post(h(Op { pre: Some(pre_emails_any), ..write(P::DELETE_TEAM_INVITES, invites_cancel) })))
         .route(
             &r("/resend-member-invites"),
-            post(h(Op { quota: Some(quota::INVITES_RESEND), ..write(P::CREATE_TEAM_INVITES, invites_resend) })),
+            post(h(Op { quota: Some(quota::INVITES_RESEND), pre: Some(pre_emails_200), ..write(P::CREATE_TEAM_INVITES, invites_resend) })),
         )
 }
 
@@ -230,17 +296,17 @@ fn events_list(c: &Call, st: &mut State) -> ApiResult<Reply> {
     let start_at = q.opt_time("start_at")?;
     let end_at = q.opt_time("end_at")?;
     let user_id = q.opt_int("user_id", 1, i64::MAX)?.map(|u| u as u64);
-    let names: Option<Vec<&str>> = match q.get("event_names") {
+    let names: Option<HashSet<&str>> = match q.get("event_names") {
         None => None,
         Some(s) => {
             let names: Vec<&str> = s.split(',').map(str::trim).collect();
             if names.iter().any(|n| n.is_empty()) {
                 return Err(ApiError::bad("event_names", "must not contain empty names"));
             }
-            if names.iter().enumerate().any(|(i, n)| names[..i].contains(n)) {
+            if has_duplicates(names.iter()) {
                 return Err(ApiError::bad("event_names", "items must be unique"));
             }
-            Some(names)
+            Some(names.into_iter().collect::<HashSet<&str>>())
         }
     };
     let (cursor, after) = (q.get("cursor"), q.get("after"));
@@ -350,7 +416,7 @@ fn groups_create(c: &Call, st: &mut State) -> ApiResult<Reply> {
     b.req_bool("show_personal_hosts")?;
     let flags = resolve_flags(&b, allow, None)?;
     let id = st.next_group_id;
-    st.next_group_id += 1;
+    st.next_group_id = st.next_group_id.saturating_add(1);
     let mut g = Group {
         id,
         name: name.to_string(),
@@ -422,24 +488,36 @@ fn groups_delete(c: &Call, st: &mut State) -> ApiResult<Reply> {
     Ok(Reply::no_content())
 }
 
-fn member_ids(st: &State, b: &Body, non_empty: bool) -> ApiResult<Vec<u64>> {
-    let ids = b.req_int_list("user_ids", 1, non_empty, true)?;
-    let ids: Vec<u64> = ids.into_iter().map(|i| i as u64).collect();
-    for &u in &ids {
-        ensure_member(st, "user_ids", u)?;
+/// The ids of the team's members.
+fn member_set(st: &State) -> HashSet<u64> {
+    st.members.iter().map(|m| m.user_id).collect()
+}
+
+/// Every id is a member (404 for the first that is not).
+fn ensure_members(st: &State, field: &str, ids: &[u64]) -> ApiResult<()> {
+    let known = member_set(st);
+    match ids.iter().find(|u| !known.contains(u)) {
+        Some(u) => Err(ApiError::not_found(field, format!("no team member with user_id {u}"))),
+        None => Ok(()),
     }
-    Ok(ids)
+}
+
+/// `user_ids` (checked before the lock: unique, >= 1), each a member.
+fn member_ids(c: &Call, st: &State) -> ApiResult<HashSet<u64>> {
+    let ids = c.user_ids()?;
+    ensure_members(st, "user_ids", ids)?;
+    Ok(ids.iter().copied().collect())
 }
 
 fn groups_remove_members(c: &Call, st: &mut State) -> ApiResult<Reply> {
     let id = c.int_param(0, "group_id")?;
-    let b = c.body()?;
+    c.body()?;
     find_group(st, id)?;
-    let ids = member_ids(st, &b, false)?;
+    let ids = member_ids(c, st)?;
     for m in st.members.iter_mut().filter(|m| ids.contains(&m.user_id)) {
         m.group_ids.retain(|g| *g != id);
     }
-    st.push_event(c.now, "group.members_removed", Some(c.user_id), json!({ "group_id": id, "user_ids": ids }));
+    st.push_event(c.now, "group.members_removed", Some(c.user_id), json!({ "group_id": id, "user_ids": c.user_ids()? }));
     Ok(Reply::no_content())
 }
 
@@ -447,9 +525,9 @@ fn groups_remove_members(c: &Call, st: &mut State) -> ApiResult<Reply> {
 /// `assign_members` adds this group and keeps the others.
 fn add_to_group(c: &Call, st: &mut State, replace: bool) -> ApiResult<Reply> {
     let id = c.int_param(0, "group_id")?;
-    let b = c.body()?;
+    c.body()?;
     find_group(st, id)?;
-    let ids = member_ids(st, &b, true)?;
+    let ids = member_ids(c, st)?;
     for m in st.members.iter_mut().filter(|m| ids.contains(&m.user_id)) {
         if replace {
             m.group_ids = vec![id];
@@ -457,7 +535,7 @@ fn add_to_group(c: &Call, st: &mut State, replace: bool) -> ApiResult<Reply> {
             m.group_ids.push(id);
         }
     }
-    st.push_event(c.now, "group.members_added", Some(c.user_id), json!({ "group_id": id, "user_ids": ids, "replace": replace }));
+    st.push_event(c.now, "group.members_added", Some(c.user_id), json!({ "group_id": id, "user_ids": c.user_ids()?, "replace": replace }));
     Ok(Reply::no_content())
 }
 
@@ -625,7 +703,7 @@ fn guest_create(c: &Call, st: &mut State) -> ApiResult<Reply> {
         st.credits -= 1;
     }
     let id = format!("gai_{:03}", st.next_guest_seq);
-    st.next_guest_seq += 1;
+    st.next_guest_seq = st.next_guest_seq.saturating_add(1);
     let invite = GuestInvite {
         id: id.clone(),
         guest_email: guest_email.to_string(),
@@ -710,7 +788,7 @@ fn guest_cancel(c: &Call, st: &mut State) -> ApiResult<Reply> {
     let g = st.guest_invites.remove(i);
     let refunded = !g.used && g.credit_spent;
     if refunded {
-        st.credits += 1;
+        st.credits = st.credits.saturating_add(1);
     }
     st.push_event(c.now, "guest_access.cancelled", Some(c.user_id), json!({ "invite_id": g.id, "credit_refunded": refunded }));
     Ok(Reply::no_content())
@@ -932,21 +1010,20 @@ fn app_rule_change(c: &Call, st: &mut State, assign: bool) -> ApiResult<Reply> {
     if users.is_empty() && machines.is_empty() {
         return Err(ApiError::bad("user_ids", "at least one of user_ids or team_machine_ids is required"));
     }
-    for &u in &users {
-        ensure_member(st, "user_ids", u)?;
-    }
-    for &m in &machines {
-        if !st.machines.iter().any(|x| x.id == m) {
-            return Err(ApiError::not_found("team_machine_ids", format!("no team machine with id {m:?}")));
-        }
+    ensure_members(st, "user_ids", &users)?;
+    let known: HashSet<&str> = st.machines.iter().map(|x| x.id.as_str()).collect();
+    if let Some(m) = machines.iter().find(|m| !known.contains(*m)) {
+        return Err(ApiError::not_found("team_machine_ids", format!("no team machine with id {m:?}")));
     }
     let new = if assign { Some(rule.to_string()) } else { None };
-    for m in st.members.iter_mut().filter(|m| users.contains(&m.user_id)) {
+    let user_set: HashSet<u64> = users.iter().copied().collect();
+    let machine_set: HashSet<&str> = machines.iter().copied().collect();
+    for m in st.members.iter_mut().filter(|m| user_set.contains(&m.user_id)) {
         if assign || m.team_app_rule_id.as_deref() == Some(rule) {
             m.team_app_rule_id = new.clone();
         }
     }
-    for m in st.machines.iter_mut().filter(|m| machines.contains(&m.id.as_str())) {
+    for m in st.machines.iter_mut().filter(|m| machine_set.contains(m.id.as_str())) {
         if assign || m.team_app_rule_id.as_deref() == Some(rule) {
             m.team_app_rule_id = new.clone();
         }
@@ -1035,18 +1112,31 @@ fn invites_list(c: &Call, st: &mut State) -> ApiResult<Reply> {
     Ok(Reply::page(&page, count))
 }
 
+/// The index of each stored invite by its lowercased email (one invite per email).
+fn invite_map(st: &State) -> HashMap<String, usize> {
+    st.member_invites.iter().enumerate().map(|(i, inv)| (inv.email.to_ascii_lowercase(), i)).collect()
+}
+
 fn invite_page(st: &State, emails: &[String]) -> Reply {
+    let map = invite_map(st);
     let touched: Vec<&MemberInvite> =
-        emails.iter().filter_map(|e| st.member_invites.iter().find(|i| i.email.eq_ignore_ascii_case(e))).collect();
+        emails.iter().filter_map(|e| map.get(&e.to_ascii_lowercase())).map(|&i| &st.member_invites[i]).collect();
     Reply::page(&touched, touched.len())
 }
 
-/// Index of the invite for `email`; only pending ones unless `expired_too`.
-fn invite_index(st: &State, email: &str, now: OffsetDateTime, expired_too: bool) -> ApiResult<usize> {
-    st.member_invites
+/// Index of the invite for each email, in order (404 for the first missing);
+/// only pending ones unless `expired_too`.
+fn invite_indexes(st: &State, emails: &[String], now: OffsetDateTime, expired_too: bool) -> ApiResult<Vec<usize>> {
+    let map = invite_map(st);
+    emails
         .iter()
-        .position(|i| i.email.eq_ignore_ascii_case(email) && (expired_too || is_pending(i, now)))
-        .ok_or_else(|| ApiError::not_found("emails", format!("no pending invite for {email}")))
+        .map(|e| {
+            map.get(&e.to_ascii_lowercase())
+                .copied()
+                .filter(|&i| expired_too || is_pending(&st.member_invites[i], now))
+                .ok_or_else(|| ApiError::not_found("emails", format!("no pending invite for {e}")))
+        })
+        .collect()
 }
 
 /// `group_id` and `team_app_rule_id` of an invite request (absent, null or set),
@@ -1074,18 +1164,18 @@ fn invite_targets(c: &Call, st: &State, b: &Body) -> ApiResult<(Opt<u64>, Opt<St
 
 fn invites_create(c: &Call, st: &mut State) -> ApiResult<Reply> {
     let b = c.body()?;
-    let emails = b.emails("emails", 1, 200, true)?;
+    let emails = c.emails()?;
     let (group, rule) = invite_targets(c, st, &b)?;
     b.opt_bool("send_email")?;
-    for e in &emails {
+    for e in emails {
         if st.member_by_email(e).is_some() {
             return Err(ApiError::conflict(format!("emails: {e} is already a team member")));
         }
     }
     let team_id = st.team_id.clone();
-    for e in &emails {
+    for e in emails {
         let salt = st.next_join_salt;
-        st.next_join_salt += 1;
+        st.next_join_salt = st.next_join_salt.saturating_add(1);
         let invite = MemberInvite {
             email: e.clone(),
             join_url: join_url(&team_id, e, salt),
@@ -1100,14 +1190,14 @@ fn invites_create(c: &Call, st: &mut State) -> ApiResult<Reply> {
         }
     }
     st.push_event(c.now, "member_invite.created", Some(c.user_id), json!({ "emails": emails }));
-    Ok(invite_page(st, &emails))
+    Ok(invite_page(st, emails))
 }
 
 fn invites_update(c: &Call, st: &mut State) -> ApiResult<Reply> {
     let b = c.body()?;
-    let emails = b.emails("emails", 0, usize::MAX, false)?;
+    let emails = c.emails()?;
     let (group, rule) = invite_targets(c, st, &b)?;
-    let idx = emails.iter().map(|e| invite_index(st, e, c.now, false)).collect::<ApiResult<Vec<_>>>()?;
+    let idx = invite_indexes(st, emails, c.now, false)?;
     for i in idx {
         let inv = &mut st.member_invites[i];
         match group {
@@ -1121,39 +1211,38 @@ fn invites_update(c: &Call, st: &mut State) -> ApiResult<Reply> {
             Opt::Absent => {}
         }
     }
-    Ok(invite_page(st, &emails))
+    Ok(invite_page(st, emails))
 }
 
-fn cancel_invites(c: &Call, st: &mut State, emails: Vec<String>) -> ApiResult<Reply> {
-    for e in &emails {
-        invite_index(st, e, c.now, false)?;
-    }
-    st.member_invites.retain(|i| !emails.iter().any(|e| e.eq_ignore_ascii_case(&i.email)));
+fn cancel_invites(c: &Call, st: &mut State) -> ApiResult<Reply> {
+    c.body()?;
+    let emails = c.emails()?;
+    invite_indexes(st, emails, c.now, false)?;
+    let gone: HashSet<String> = emails.iter().map(|e| e.to_ascii_lowercase()).collect();
+    st.member_invites.retain(|i| !gone.contains(&i.email.to_ascii_lowercase()));
     st.push_event(c.now, "member_invite.cancelled", Some(c.user_id), json!({ "emails": emails }));
     Ok(Reply::no_content())
 }
 
 fn invites_cancel(c: &Call, st: &mut State) -> ApiResult<Reply> {
-    let emails = c.body()?.emails("emails", 0, usize::MAX, false)?;
-    cancel_invites(c, st, emails)
+    cancel_invites(c, st)
 }
 
 fn invites_cancel_deprecated(c: &Call, st: &mut State) -> ApiResult<Reply> {
-    let emails = c.body()?.emails("emails", 1, 200, true)?;
-    cancel_invites(c, st, emails)
+    cancel_invites(c, st)
 }
 
 fn invites_resend(c: &Call, st: &mut State) -> ApiResult<Reply> {
     let b = c.body()?;
-    let emails = b.emails("emails", 1, 200, true)?;
+    let emails = c.emails()?;
     b.opt_bool("send_email")?;
     // Resending also revives an expired invite.
-    let idx = emails.iter().map(|e| invite_index(st, e, c.now, true)).collect::<ApiResult<Vec<_>>>()?;
+    let idx = invite_indexes(st, emails, c.now, true)?;
     for i in idx {
         st.member_invites[i].expires_at = c.now + Duration::days(INVITE_TTL_DAYS);
     }
     st.push_event(c.now, "member_invite.resent", Some(c.user_id), json!({ "emails": emails }));
-    Ok(invite_page(st, &emails))
+    Ok(invite_page(st, emails))
 }
 
 /// `POST /_mock/join`: the pending invite for `email` joins the team.
@@ -1168,7 +1257,7 @@ pub fn join(st: &mut State, now: OffsetDateTime, email: &str) -> ApiResult<Membe
         .ok_or_else(|| ApiError::not_found("email", format!("no pending invite for {email}")))?;
     let invite = st.member_invites.remove(i);
     let user_id = st.next_user_id;
-    st.next_user_id += 1;
+    st.next_user_id = st.next_user_id.saturating_add(1);
     let name = invite.email.split('@').next().unwrap_or("").replace(['.', '_'], " ");
     let member = Member {
         user_id,

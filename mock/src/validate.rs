@@ -1,9 +1,13 @@
 //! Errors, JSON replies and the field-validation helpers shared by every route.
 
+use axum::extract::rejection::RawPathParamsRejection;
+use axum::extract::RawPathParams;
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::HashSet;
 use std::fmt::Display;
+use std::hash::Hash;
 use time::OffsetDateTime;
 
 /// An error answer: `status` with `{"message": message}` (and `Retry-After` when set).
@@ -89,6 +93,27 @@ impl From<ApiError> for Reply {
         r.retry_after = e.retry_after;
         r
     }
+}
+
+/// The path parameters of a route, as extracted (an invalid one is an error).
+pub type PathParams = Result<RawPathParams, RawPathParamsRejection>;
+
+/// The values of the path parameters in path order; 400 when one is not UTF-8
+/// after percent-decoding (`/api/v1/teams/%FF`).
+pub fn path_params(p: &PathParams) -> ApiResult<Vec<&str>> {
+    match p {
+        Ok(p) => Ok(p.iter().map(|(_, v)| v).collect()),
+        Err(RawPathParamsRejection::InvalidUtf8InPathParam(_)) => {
+            Err(ApiError::bad("path", "a path segment is not valid UTF-8 after percent-decoding"))
+        }
+        Err(_) => Ok(Vec::new()),
+    }
+}
+
+/// Whether `items` holds a value twice (linear time).
+pub fn has_duplicates<T: Eq + Hash>(items: impl IntoIterator<Item = T>) -> bool {
+    let mut seen = HashSet::new();
+    items.into_iter().any(|x| !seen.insert(x))
 }
 
 /// Applies offset/limit to an iterator: the window and the total count.
@@ -371,11 +396,12 @@ impl<'a> Body<'a> {
             return Err(ApiError::bad(name, format!("must have {min}..{max} items")));
         }
         let mut out: Vec<String> = Vec::with_capacity(list.len());
+        let mut seen: HashSet<String> = HashSet::with_capacity(list.len());
         for e in list {
             if !is_email(e) {
                 return Err(ApiError::bad(name, format!("{e:?} is not a valid email")));
             }
-            if out.iter().any(|o| o.eq_ignore_ascii_case(e)) {
+            if !seen.insert(e.to_ascii_lowercase()) {
                 if unique {
                     return Err(ApiError::bad(name, "items must be unique"));
                 }
@@ -407,16 +433,12 @@ impl<'a> Body<'a> {
     }
 }
 
-fn check_list<T: PartialEq>(name: &str, items: &[T], non_empty: bool, unique: bool) -> ApiResult<()> {
+fn check_list<T: Eq + Hash>(name: &str, items: &[T], non_empty: bool, unique: bool) -> ApiResult<()> {
     if non_empty && items.is_empty() {
         return Err(ApiError::bad(name, "must not be empty"));
     }
-    if unique {
-        for (i, a) in items.iter().enumerate() {
-            if items[..i].contains(a) {
-                return Err(ApiError::bad(name, "items must be unique"));
-            }
-        }
+    if unique && has_duplicates(items) {
+        return Err(ApiError::bad(name, "items must be unique"));
     }
     Ok(())
 }
