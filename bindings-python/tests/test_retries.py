@@ -137,3 +137,49 @@ async def test_async_retries(mock) -> None:
         raw = await c.with_raw_response.members.get(1)
     assert raw.retries_taken == 2
     assert [r["status"] for r in mock.requests()] == [503, 503, 200]
+
+
+def test_http_date_retry_after_is_waited() -> None:
+    # The mock sends Retry-After in seconds only: a local server answers 503
+    # with an HTTP date two seconds ahead, then 200.
+    import email.utils
+    import http.server
+    import json
+    import threading
+    import time
+
+    arrivals: list = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            arrivals.append(time.monotonic())
+            if len(arrivals) == 1:
+                body, status = b'{"message": "busy"}', 503
+                until = email.utils.formatdate(int(time.time()) + 2, usegmt=True)
+            else:
+                body, status = json.dumps({"data": {"user_id": 1, "email": "a@example.com"}}).encode(), 200
+                until = None
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            if until:
+                self.send_header("retry-after", until)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        with pt.Client(api_key="tapi_t.s", base_url=f"http://127.0.0.1:{server.server_address[1]}", max_retries=1) as c:
+            raw = c.with_raw_response.members.get(1)
+        assert raw.retries_taken == 1 and raw.data.user_id == 1
+        assert len(arrivals) == 2
+        # the date is whole seconds: 1 to 2 s ahead when it was sent
+        assert 0.95 <= arrivals[1] - arrivals[0] < 4.0
+    finally:
+        server.shutdown()
+        server.server_close()
