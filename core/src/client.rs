@@ -23,6 +23,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.parsec.app";
 /// The SDK version, as sent in the `User-Agent`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const REQUEST_ID: &str = "x-request-id";
+/// The longest `pool_idle_timeout` taken; a longer one counts as this.
+const LONGEST_POOL_IDLE: Duration = Duration::from_secs(24 * 3600);
 
 /// Options of a [`Client`]. Every field left `None` falls back to the
 /// environment (`PARSEC_API_KEY`, `PARSEC_TEAM_ID`, `PARSEC_BASE_URL`) and then
@@ -47,8 +49,9 @@ pub struct ClientOptions {
     pub max_retry_wait: Option<Duration>,
     /// Client-side quota pacing.
     pub quota: QuotaConfig,
-    /// Idle pooled connections are closed after this long (default 20 s), well
-    /// before servers usually close them, so a stale socket never fails a request.
+    /// Idle pooled connections are closed after this long (default 20 s, at
+    /// most a day), well before servers usually close them, so a stale socket
+    /// never fails a request.
     pub pool_idle_timeout: Option<Duration>,
     /// `<language> <version>` for the `User-Agent`, set by the bindings (default `rust <rustc version>`).
     pub language: Option<String>,
@@ -327,7 +330,9 @@ impl HttpConfig {
         headers.insert(AUTHORIZATION, auth);
         headers
             .insert(USER_AGENT, HeaderValue::from_str(&user_agent(language)).map_err(|_| Error::validation("language", "must be ASCII"))?);
-        Ok(HttpConfig { headers, pool_idle: pool_idle.unwrap_or(Duration::from_secs(20)), proxy })
+        // The pool's sweeper adds this to an Instant: keep it far from overflow.
+        let pool_idle = pool_idle.unwrap_or(Duration::from_secs(20)).min(LONGEST_POOL_IDLE);
+        Ok(HttpConfig { headers, pool_idle, proxy })
     }
 
     fn build(&self) -> Result<reqwest::Client> {

@@ -86,9 +86,16 @@ async fn a_long_retry_after_on_a_5xx_fails_at_once() {
 
 #[tokio::test]
 async fn huge_retry_after_values_give_an_error_not_a_panic() {
+    let env = Env::start().await;
     for value in ["1e300", "99999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT", "18446744073709551616"] {
-        let server = Scripted::start(vec![(429, vec![format!("Retry-After: {value}")], r#"{"message": "slow down"}"#.into())]).await;
-        let client = scripted_client(&server.url);
+        let client = env.client_with(env.options());
+        env.clear_requests().await;
+        for path in ["/v1/teams/*/events", "/v1/teams/*/member-invites"] {
+            env.fault(
+                json!({"path": path, "times": 1, "status": 429, "headers": {"retry-after": value}, "body": "{\"message\": \"slow down\"}"}),
+            )
+            .await;
+        }
         let e = within(10, client.audit_log().list_events(AuditLogListEventsParams::new(1))).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RateLimited, "{value}: {e}");
         assert!(e.retry_after().is_some_and(|s| s > 1e9), "{value}: {e:?}");
@@ -98,12 +105,12 @@ async fn huge_retry_after_values_give_an_error_not_a_panic() {
         let e = within(10, client.audit_log().list_events(AuditLogListEventsParams::new(1))).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RateLimited, "{value}: {e}");
         assert!(client.quota_status().iter().any(|q| q.name == "audit_log" && q.blocked_for.is_some()));
-        assert_eq!(server.seen().len(), 2, "{value}");
+        assert_eq!(env.requests().await.len(), 2, "{value}");
     }
     // Values that are no number of seconds at all are ignored (backoff instead), never a panic.
+    let client = env.client_with(env.options().max_retries(0));
     for value in ["inf", "NaN", "-5", "1e-400", "Mon, 99 Foo 2026"] {
-        let server = Scripted::start(vec![(429, vec![format!("Retry-After: {value}")], "{}".into())]).await;
-        let client = Client::new(ClientOptions::new().api_key("tapi_team1.secret").base_url(&server.url).max_retries(0)).unwrap();
+        env.fault(json!({"path": "/v1/teams/*/events", "times": 1, "status": 429, "headers": {"retry-after": value}})).await;
         let e = within(10, client.audit_log().list_events(AuditLogListEventsParams::new(1))).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RateLimited, "{value}: {e}");
     }
@@ -141,6 +148,22 @@ async fn redirects_are_not_followed() {
         assert_eq!(server.seen().len(), 1, "not retried");
     }
     assert!(target.seen().is_empty(), "never followed: {:?}", target.seen());
+
+    // The same through the mock: a Location back to the mock itself, with a query.
+    let env = Env::start().await;
+    let location = format!("{}/v1/teams/{}/members/4?email=someone@corp.example.com", env.mock.base_url(), env.mock.team_id());
+    for status in [301, 302, 303, 307, 308] {
+        env.fault(json!({"path": "/v1/teams/*/members/3", "times": 1, "status": status, "headers": {"location": location}})).await;
+        let e = env.client.members().get(3).await.unwrap_err();
+        assert_eq!((e.kind(), e.status(), e.retries_taken()), (ErrorKind::Api, Some(status), 0), "{e}");
+        assert!(e.message().contains("/members/4") && !e.message().contains('@'), "{e}");
+    }
+    env.fault(json!({"path": "/v1/teams/*/members/3", "times": 1, "status": 307, "body": ""})).await;
+    let e = env.client.members().get(3).await.unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Api, Some(307)), "{e}");
+    assert!(e.message().contains("without a Location"), "{e}");
+    assert_eq!(env.seen("GET", "/members/3").await.len(), 6);
+    assert!(env.seen("GET", "/members/4").await.is_empty(), "never followed");
 }
 
 #[tokio::test]
@@ -156,8 +179,9 @@ async fn depth_limit_is_128_levels() {
     // {"group_name": [[...]]}: the object is one level.
     let ok = json!({ "group_name": nested(validate::MAX_DEPTH - 1) });
     let e = env.client.request(HttpMethod::Post, "/v1/teams/{team_id}/groups", &[], Some(&ok)).await.unwrap_err();
-    assert!(e.kind().is_http(), "128 levels are sent (the mock refuses the name): {e}");
-    assert_eq!(env.seen("POST", "/groups").await.len(), 1);
+    assert!(e.kind().is_http() && e.request_id().is_some(), "128 levels are sent (the mock refuses the name): {e}");
+    // (The mock's log now holds that body, deeper than serde_json reads by default.)
+    env.clear_requests().await;
 
     let deep = json!({ "group_name": nested(validate::MAX_DEPTH) });
     let e = env.client.request(HttpMethod::Post, "/v1/teams/{team_id}/groups", &[], Some(&deep)).await.unwrap_err();
@@ -173,7 +197,7 @@ async fn depth_limit_is_128_levels() {
     let e = env.client.caller().call(&spec::GROUPS_ADD_MEMBERS, args).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
     assert_ne!(e.rule(), Some("depth"), "128 levels pass the depth check: {e}");
-    assert_eq!(env.seen("POST", "/groups").await.len(), 1, "nothing more was sent");
+    assert!(env.requests().await.is_empty(), "nothing more was sent");
 }
 
 #[tokio::test]
@@ -341,20 +365,102 @@ async fn backoff_waits_and_is_jittered() {
 
 #[tokio::test]
 async fn a_future_http_date_retry_after_is_honoured() {
+    let env = Env::start().await;
     let when = time::OffsetDateTime::now_utc() + time::Duration::seconds(2);
     let date = when.format(&time::format_description::well_known::Rfc2822).unwrap().replace("+0000", "GMT");
-    let server = Scripted::start(vec![
-        (503, vec![format!("Retry-After: {date}")], String::new()),
-        (200, vec!["content-type: application/json".into()], r#"{"data": {"user_id": 3}}"#.into()),
-    ])
-    .await;
-    let client = scripted_client(&server.url);
+    env.fault(json!({"method": "GET", "path": "/v1/teams/*/members/3", "times": 1, "status": 503, "headers": {"retry-after": date}})).await;
     let started = Instant::now();
-    assert_eq!(within(10, client.members().get(3)).await.unwrap().user_id, Some(3));
+    assert_eq!(within(10, env.client.members().get(3)).await.unwrap().user_id, Some(3));
     let elapsed = started.elapsed();
     // The date has whole seconds: between 1 and 2 s from now.
     assert!(elapsed >= Duration::from_millis(950) && elapsed < Duration::from_secs(4), "{date}: {elapsed:?}");
-    let seen = server.seen();
-    assert_eq!(seen.len(), 2);
-    assert!(seen[1].at - seen[0].at >= Duration::from_millis(950), "{seen:?}");
+    let g = gaps(&env.seen("GET", "/members/3").await);
+    assert_eq!(g.len(), 1);
+    assert!(g[0] >= 950.0 && g[0] < 4000.0, "gap between attempts at the mock: {g:?}");
+}
+
+#[tokio::test]
+async fn extreme_options_do_not_panic() {
+    let panics = count_panics();
+    let env = Env::start().await;
+    let client = env.client_with(
+        env.options()
+            .timeout(Duration::MAX)
+            .max_retries(u32::MAX)
+            .max_retry_wait(Duration::MAX)
+            .pool_idle_timeout(Duration::MAX)
+            .quota(QuotaConfig { limit: u32::MAX, window: Duration::MAX, enabled: true }),
+    );
+    env.fault(json!({"method": "GET", "path": "/v1/teams/*/events", "times": 1, "status": 429, "retry_after": 0})).await;
+    client.audit_log().list_events(AuditLogListEventsParams::new(1)).await.unwrap();
+    client.members().get(3).await.unwrap();
+    client.with_options(RequestOptions { timeout: Some(Duration::MAX), max_retries: Some(u32::MAX) }).members().get(3).await.unwrap();
+    // Let the pool's idle sweeper run (it once added pool_idle_timeout to an Instant and panicked).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let admin = AdminClient::new(
+        AdminClientOptions::new()
+            .base_url(env.mock.base_url())
+            .token(env.mock.admin_token())
+            .timeout(Duration::MAX)
+            .max_retry_wait(Duration::MAX)
+            .pool_idle_timeout(Duration::MAX),
+    )
+    .unwrap();
+    admin.caller().call(&spec::ADMIN_TEAMS_LIST, Map::new()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(panics.load(std::sync::atomic::Ordering::SeqCst), 0, "no panic anywhere");
+}
+
+/// Counts panics anywhere in the process (a panic in a spawned task never reaches the caller).
+fn count_panics() -> Arc<std::sync::atomic::AtomicUsize> {
+    let panics = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = panics.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        previous(info)
+    }));
+    panics
+}
+
+#[tokio::test]
+async fn hostile_server_answers_never_panic() {
+    let panics = count_panics();
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let json = |s: &str| vec!["content-type: application/json".to_owned(), format!("x-request-id: {s}")];
+    let replies: Vec<(u16, Vec<String>, String)> = vec![
+        (200, json("r1"), r#"{"data": 5}"#.into()),
+        (200, json("r2"), r#"{"data": [1, "x", null, {"user_id": "nope"}], "count": -1, "next_cursor": 5}"#.into()),
+        (200, json("r3"), format!(r#"{{"data": {deep}}}"#)),
+        (200, json("r4"), r#"{"data": {"user_id": 1e400, "group_ids": [1e999]}, "count": 1e30}"#.into()),
+        (200, json("r5"), r#"{"data": [{"user_id": 1}], "count": 18446744073709551616}"#.into()),
+        (200, json("r6"), r#"{"data": [{"user_id": 1}], "next_cursor": "", "count": null}"#.into()),
+        (204, json("r7"), "ignored".into()),
+        (999, json("ünïcödé"), "\u{0}\u{1}".into()),
+        (429, vec!["Retry-After: 1e308".into(), "Retry-After: -1".into()], "{}".into()),
+        (503, vec!["Retry-After: 0.0000001".into()], "{\"message\": 5}".into()),
+        (400, json("r9"), format!(r#"{{"message": {deep}}}"#)),
+        (200, vec!["content-type: text/html".into()], "<html>".into()),
+    ];
+    for reply in replies {
+        let label = format!("{} {:?} {:.40}", reply.0, reply.1, reply.2);
+        let server = Scripted::start(vec![reply]).await;
+        let client = Client::new(ClientOptions::new().api_key("tapi_team1.secret").base_url(&server.url).max_retries(1)).unwrap();
+        let _ = within(20, client.members().get(3)).await;
+        let _ = within(20, client.caller().call_json(&spec::MEMBERS_LIST, Map::new())).await;
+        let _ = within(20, client.request(HttpMethod::Get, "/x", &[], None)).await.map(|r| r.json());
+        let mut members = client.members().iter(MembersListParams::default());
+        for _ in 0..5 {
+            if within(20, members.next()).await.is_none() {
+                break;
+            }
+        }
+        let mut events = client.audit_log().iter_events(AuditLogListEventsParams::new(1));
+        for _ in 0..5 {
+            if within(20, events.next()).await.is_none() {
+                break;
+            }
+        }
+        assert_eq!(panics.load(std::sync::atomic::Ordering::SeqCst), 0, "{label}");
+    }
 }
