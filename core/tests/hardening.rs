@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::scripted::Scripted;
@@ -224,26 +223,9 @@ async fn may_have_been_applied_survives_a_later_404() {
     assert!(e.may_have_been_applied(), "{e:?}");
 }
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn errors_and_logs_never_carry_query_strings() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber =
-        tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).with_ansi(false).with_writer(move || writer.clone()).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = common::capture_logs();
 
     let email = "private.person@corp.example.com";
     let env = Env::start().await;
@@ -266,11 +248,25 @@ async fn errors_and_logs_never_carry_query_strings() {
         assert!(e.path().is_some_and(|p| p.ends_with("/members")), "{:?}", e.path());
         assert!(e.to_string().contains("GET "), "method and path kept: {e}");
     }
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let ours: Vec<&str> = text.lines().filter(|l| l.contains("parsec_teams")).collect();
     assert!(ours.iter().any(|l| l.contains("request failed")), "{text}");
     for line in ours {
         assert!(!line.contains('@') && !line.contains("email="), "{line}");
+    }
+}
+
+/// Items taken from `stream` until its first error; fails when it ends
+/// without one or goes on past 50 items (an endless loop).
+async fn until_error<T>(stream: &mut (impl futures_util::Stream<Item = Result<T>> + Unpin)) -> (usize, Error) {
+    let mut items = 0;
+    loop {
+        match within(10, stream.next()).await {
+            Some(Ok(_)) => items += 1,
+            Some(Err(e)) => return (items, e),
+            None => panic!("the stream ended without noticing the loop"),
+        }
+        assert!(items < 50, "still iterating after {items} items: an endless loop");
     }
 }
 
@@ -288,15 +284,7 @@ async fn iter_detects_a_repeated_cursor() {
     let server = Scripted::start(vec![page("1", "B"), page("2", "C"), page("3", "B")]).await;
     let client = scripted_client(&server.url);
     let mut events = client.audit_log().iter_events(AuditLogListEventsParams::new(1));
-    let mut items = 0;
-    let err = loop {
-        match within(10, events.next()).await {
-            Some(Ok(_)) => items += 1,
-            Some(Err(e)) => break e,
-            None => panic!("the stream ended without noticing the loop"),
-        }
-        assert!(items < 50, "still iterating after {items} items: an endless loop");
-    };
+    let (items, err) = until_error(&mut events).await;
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.message().contains("next_cursor"), "{err}");
     assert_eq!(items, 3);
@@ -309,15 +297,7 @@ async fn iter_detects_a_server_that_ignores_offset() {
     let server = Scripted::start(vec![(200, vec!["content-type: application/json".into()], body)]).await;
     let client = scripted_client(&server.url);
     let mut members = client.members().iter(MembersListParams::default());
-    let mut items = 0;
-    let err = loop {
-        match within(10, members.next()).await {
-            Some(Ok(_)) => items += 1,
-            Some(Err(e)) => break e,
-            None => panic!("the stream ended without noticing the loop"),
-        }
-        assert!(items < 50, "still iterating after {items} items: an endless loop");
-    };
+    let (items, err) = until_error(&mut members).await;
     assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
     assert!(err.message().contains("offset"), "{err}");
     assert_eq!(items, 2, "the first page is delivered once");

@@ -3,40 +3,20 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::Env;
 use parsec_teams::*;
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn attempts_are_logged_without_the_key() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber =
-        tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).with_ansi(false).with_writer(move || writer.clone()).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = common::capture_logs();
 
     let env = Env::start().await;
     env.fault(json!({"method": "GET", "path": "/v1/teams/*/members/6", "times": 1, "status": 503})).await;
     env.client.members().get(6).await.unwrap();
     let _ = env.client.groups().create(GroupsCreateParams::new("Logged", true, false, false)).await.unwrap();
 
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let secret = env.mock.api_key().split_once('.').unwrap().1;
     assert!(!text.contains(secret), "{text}");
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("parsec_teams")).collect();

@@ -5,6 +5,7 @@
 
 pub mod scripted;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use parsec_teams::{AdminClient, AdminClientOptions, Client, ClientOptions};
@@ -123,6 +124,35 @@ impl Env {
             .filter(|r| r["method"] == method && r["path"].as_str().is_some_and(|p| p.contains(needle)))
             .collect()
     }
+}
+
+/// What the SDK logged through `tracing` while the guard lives (this thread only).
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures DEBUG and above as plain text until the guard is dropped.
+pub fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).with_ansi(false).with_writer(move || writer.clone()).finish();
+    (logs, tracing::subscriber::set_default(subscriber))
 }
 
 pub fn options(mock: &MockServer) -> ClientOptions {
