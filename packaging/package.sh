@@ -127,8 +127,10 @@ wheel() {
 sdist() {
     (cd bindings-python && maturin sdist -o "$DIST")
     SDIST="$DIST/parsec_teams-$VERSION.tar.gz"
-    for member in core/Cargo.toml mock/Cargo.toml bindings-python/Cargo.toml Cargo.lock; do
-        tar tzf "$SDIST" | grep -qx "parsec_teams-$VERSION/$member" || die "the sdist lacks $member"
+    local listing
+    listing=$(tar tzf "$SDIST")    # (not piped into grep -q: pipefail would see tar's SIGPIPE)
+    for member in core/Cargo.toml core/src/lib.rs mock/Cargo.toml bindings-python/Cargo.toml Cargo.lock; do
+        grep -qx "parsec_teams-$VERSION/$member" <<<"$listing" || die "the sdist lacks $member"
     done
     # Exactly what a user without a matching wheel does: pip compiles it (maturin
     # from PyPI in an isolated build env, cargo from PATH). Its own target dir.
@@ -150,8 +152,8 @@ npm_packages() {
     (cd "$WORK/npm/main" && "$NPM" pack --silent --pack-destination "$DIST" >/dev/null)
     local main="$DIST/parsec-teams-$VERSION.tgz" plat="$DIST/parsec-teams-$NODE_PLATFORM-$VERSION.tgz"
     [ -f "$main" ] && [ -f "$plat" ] || die "npm pack did not write $main and $plat"
-    if tar tzf "$main" | grep -q '\.node$'; then die "the main npm package carries a binary"; fi
-    tar tzf "$plat" | grep -qx "package/parsec-teams.$NODE_PLATFORM.node" || die "the platform package has no addon"
+    if grep -q '\.node$' <<<"$(tar tzf "$main")"; then die "the main npm package carries a binary"; fi
+    grep -qx "package/parsec-teams.$NODE_PLATFORM.node" <<<"$(tar tzf "$plat")" || die "the platform package has no addon"
 
     # Installed together into an empty project, as users get them from the registry.
     local app="$WORK/npm-app"
