@@ -304,6 +304,13 @@ async fn iter_detects_a_server_that_ignores_offset() {
     let lines: Vec<String> = server.seen().into_iter().map(|s| s.line).collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[1].contains("offset=2"), "{lines:?}");
+
+    // With a count too large to ever reach, the same.
+    let body = json!({"data": [{"user_id": 1}], "count": 1_000_000_000_000u64}).to_string();
+    let server = Scripted::start(vec![(200, vec!["content-type: application/json".into()], body)]).await;
+    let mut members = scripted_client(&server.url).members().iter(MembersListParams::default());
+    let (items, err) = until_error(&mut members).await;
+    assert_eq!((items, err.kind()), (1, ErrorKind::Decode), "{err}");
 }
 
 /// The gaps between consecutive requests the mock logged, in milliseconds.
