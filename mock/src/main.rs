@@ -6,6 +6,7 @@ use std::time::Duration;
 
 const USAGE: &str = "usage: parsec-teams-mock [--host 127.0.0.1] [--port 0] [--fixture FILE] \
 [--quota-window SECONDS] [--key KEY=PERMISSION,PERMISSION...]...
+                         [--header-read-timeout SECONDS] [--max-connections N]
 
 Serves the Parsec Teams API (V1) and the team-administration API from memory.
 Once listening, prints one JSON line on stdout:
@@ -19,6 +20,10 @@ and serves until SIGINT or SIGTERM.
   --key KEY=PERMS          extra API key holding only the comma-separated permissions
                            (repeatable; names as the API docs write them, e.g.
                            \"View Team Members\")
+  --header-read-timeout SECONDS
+                           close a connection that has not sent a whole request
+                           head this long, idle keep-alive ones included (default 30)
+  --max-connections N      connections served at once; more wait (default 1024)
   -h, --help               this help";
 
 fn parse_args(args: &[String]) -> Result<Option<MockConfig>, String> {
@@ -46,6 +51,20 @@ fn parse_args(args: &[String]) -> Result<Option<MockConfig>, String> {
                     return Err(format!("--quota-window: must be > 0 and at most {max} seconds"));
                 }
                 config.quota_window = Duration::try_from_secs_f64(secs).map_err(|e| format!("--quota-window: {e}"))?;
+            }
+            "--header-read-timeout" => {
+                let secs: f64 = value("--header-read-timeout")?.parse().map_err(|_| "--header-read-timeout: not a number".to_string())?;
+                if !(secs > 0.0 && secs <= 86_400.0) {
+                    return Err("--header-read-timeout: must be > 0 and at most 86400 seconds".into());
+                }
+                config.header_read_timeout = Duration::try_from_secs_f64(secs).map_err(|e| format!("--header-read-timeout: {e}"))?;
+            }
+            "--max-connections" => {
+                config.max_connections = value("--max-connections")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| "--max-connections: must be a whole number >= 1".to_string())?;
             }
             "--key" => {
                 let spec = value("--key")?;

@@ -525,6 +525,18 @@ async fn fault_headers_set_a_location() {
 }
 
 #[test]
+fn binary_checks_its_connection_limits() {
+    for args in [["--max-connections", "0"], ["--max-connections", "x"], ["--header-read-timeout", "0"], ["--header-read-timeout", "1e300"]]
+    {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_parsec-teams-mock")).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(&format!("{}: ", args[0])) && !stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("unknown argument"), "{stderr}");
+    }
+}
+
+#[test]
 fn binary_refuses_a_huge_quota_window_without_panicking() {
     for w in ["1e300", "1e12", "inf", "0", "-5"] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_parsec-teams-mock")).args(["--quota-window", w]).output().unwrap();
