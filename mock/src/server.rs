@@ -46,6 +46,11 @@ pub const MAX_FAULTS: usize = 1000;
 pub const MAX_FAULT_BODY: usize = 1024 * 1024;
 /// Longest `delay_ms` of a fault rule (a day).
 pub const MAX_FAULT_DELAY_MS: u64 = 86_400_000;
+/// Bodies up to this size are read without taking from the in-flight budget.
+const SMALL_BODY: usize = 64 * 1024;
+/// Most bytes of large request bodies read and handled at once (a body of
+/// unknown length counts as [`MAX_BODY`]); further large requests wait.
+pub const BODY_BUDGET: usize = 32 * 1024 * 1024;
 /// Fixed cost of a log entry beyond its strings, for the byte bound.
 const LOG_ENTRY_OVERHEAD: usize = 160;
 
@@ -348,6 +353,8 @@ pub struct App {
     guard_control: bool,
     header_read_timeout: Duration,
     max_connections: usize,
+    /// [`BODY_BUDGET`] in KiB.
+    body_budget: Semaphore,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -405,6 +412,7 @@ impl App {
             guard_control,
             header_read_timeout: config.header_read_timeout,
             max_connections: config.max_connections,
+            body_budget: Semaphore::new(BODY_BUDGET / 1024),
         })
     }
 
@@ -539,6 +547,8 @@ fn bearer(req: &axum::http::request::Parts) -> Option<String> {
 enum BodyError {
     TooLarge,
     Unreadable(String),
+    /// A large body not received within the header-read timeout.
+    TooSlow,
 }
 
 /// Reads the whole body, at most `limit` bytes (one chunk is kept as is, without a copy).
@@ -648,9 +658,25 @@ where
         return with_request_id(reply_to_response(e.into()), &request_id);
     }
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // Large bodies (and those of unknown length) wait for room in the budget,
+    // held until the answer is made: memory for bodies in flight stays bounded.
+    let hint = axum::body::HttpBody::size_hint(&body);
+    let large = match hint.exact() {
+        Some(n) => n > SMALL_BODY as u64 && n <= MAX_BODY as u64,
+        None => hint.upper().is_none_or(|n| n > SMALL_BODY as u64),
+    };
+    let _budget = if large {
+        let kib = hint.exact().map_or(MAX_BODY, |n| n as usize).div_ceil(1024).min(MAX_BODY / 1024);
+        app.body_budget.acquire_many(kib as u32).await.ok()
+    } else {
+        None
+    };
     let bytes = if declared.is_some_and(|n| n > MAX_BODY as u64) {
         // Refused unread; what the client still sends is drained by read_body's bound.
         read_body(body, 0).await.and(Err(BodyError::TooLarge))
+    } else if large {
+        // A large body holds part of the budget: it must arrive in time.
+        tokio::time::timeout(app.header_read_timeout, read_body(body, MAX_BODY)).await.unwrap_or(Err(BodyError::TooSlow))
     } else {
         read_body(body, MAX_BODY).await
     };
@@ -684,6 +710,14 @@ where
         Err(BodyError::TooLarge) => {
             log(413);
             let e = ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("body: larger than the {MAX_BODY}-byte limit"));
+            let mut r = with_request_id(reply_to_response(e.into()), &request_id);
+            r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
+        Err(BodyError::TooSlow) => {
+            log(408);
+            let secs = app.header_read_timeout.as_secs_f64();
+            let e = ApiError::new(StatusCode::REQUEST_TIMEOUT, format!("body: not received within {secs} s"));
             let mut r = with_request_id(reply_to_response(e.into()), &request_id);
             r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             return r;

@@ -372,6 +372,40 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_bodies_in_flight_are_bounded_and_must_arrive_in_time() {
+    let t = T::with(MockConfig { header_read_timeout: Duration::from_millis(1500), ..MockConfig::default() }).await;
+    let addr = t.server.addr();
+    let head = format!(
+        "POST /v1/teams/{}/groups HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\n",
+        t.team, t.key
+    );
+    // Four chunked uploads (unknown length: 8 MiB each) that stall hold the whole 32 MiB budget.
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        stalled.push(raw_request(addr, &format!("{head}transfer-encoding: chunked\r\n\r\n1\r\n{{\r\n")).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    // A fifth large body waits for room...
+    let body = format!("{{\"group_name\": \"{}\"}}", "w".repeat(100 * 1024));
+    let mut waiting = raw_request(addr, &format!("{head}content-length: {}\r\n\r\n{body}", body.len())).await;
+    let mut buf = [0u8; 256];
+    assert!(tokio::time::timeout(Duration::from_millis(300), waiting.read(&mut buf)).await.is_err(), "a fifth large body was read at once");
+    // ...while small requests go on.
+    assert_eq!(t.get("groups?offset=0&limit=1").await.status, 200);
+    // The stalled uploads get 408 once the timeout passes; then the fifth is answered.
+    for s in stalled.iter_mut() {
+        let answer = read_to_eof(s, Duration::from_secs(10)).await.expect("answered");
+        assert!(answer.starts_with(b"HTTP/1.1 408"), "{}", String::from_utf8_lossy(&answer));
+    }
+    assert!(started.elapsed() >= Duration::from_millis(1300), "{:?}", started.elapsed());
+    let n = tokio::time::timeout(Duration::from_secs(10), waiting.read(&mut buf)).await.expect("answered after the budget freed").unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 400"), "{}", String::from_utf8_lossy(&buf[..n]));
+    let log = t.ctl("GET", "requests", None).await.json;
+    assert_eq!(log.as_array().unwrap().iter().filter(|e| e["status"] == 408).count(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fault_rules_are_capped() {
     let t = T::new().await;
     let url = format!("{}/_mock/faults", t.base);
