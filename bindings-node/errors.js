@@ -66,6 +66,8 @@ class APIConnectionError extends ParsecError {}
 class APITimeoutError extends APIConnectionError {}
 /** The response body could not be decoded. */
 class APIResponseError extends ParsecError {}
+/** A defect inside the SDK (a caught panic): please report it. Not an APIError. */
+class InternalError extends ParsecError {}
 
 const CLASSES = {
   ParsecError,
@@ -83,6 +85,7 @@ const CLASSES = {
   APIConnectionError,
   APITimeoutError,
   APIResponseError,
+  InternalError,
 }
 
 function camel(name) {
@@ -112,4 +115,20 @@ function validation(field, rule) {
   return new ValidationError(`${field}: ${rule}`, { code: 'validation_error', field, message: `${field}: ${rule}` })
 }
 
-module.exports = { ...CLASSES, fromRecord, validation }
+const INTERNAL_PREFIX = 'internal error in parsec-teams (please report it): '
+
+/**
+ * The InternalError for an exception a native entry point threw (a caught
+ * panic, or an argument the native layer refused: both defects of the SDK);
+ * errors of the SDK's own classes pass through.
+ */
+function internal(e) {
+  if (e instanceof ParsecError) return e
+  const text = e instanceof Error ? e.message : String(e)
+  const message = text.startsWith(INTERNAL_PREFIX) ? text : INTERNAL_PREFIX + text
+  const err = new InternalError(message, { code: 'internal_error', message, retryable: false })
+  Error.captureStackTrace(err, internal)
+  return err
+}
+
+module.exports = { ...CLASSES, fromRecord, validation, internal }

@@ -18,6 +18,13 @@ export interface ClientOptions {
   maxRetries?: number
   /** The longest `Retry-After` the client sleeps through; default 60000. */
   maxRetryWaitMs?: number
+  /** Seconds of the client-side quota window (default 300, the service's); shorten it only against a mock started with the same `quotaWindowSeconds`. */
+  quotaWindowSeconds?: number
+  /**
+   * An explicit proxy URL (`http://` or `https://`, may carry `user:password@`). A loopback base URL never
+   * goes through a proxy; an `https` base URL without this option honours `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`.
+   */
+  proxy?: string
 }
 
 /** Options of `AdminClient`. */
@@ -29,6 +36,8 @@ export interface AdminClientOptions {
   timeoutMs?: number
   maxRetries?: number
   maxRetryWaitMs?: number
+  /** An explicit proxy URL; the same rules as `ClientOptions.proxy`. */
+  proxy?: string
 }
 
 /** Per-call options: overrides of the client's and a signal that cancels the request. */
@@ -1812,6 +1821,8 @@ export declare class APIConnectionError extends ParsecError {}
 export declare class APITimeoutError extends APIConnectionError {}
 /** The response body could not be decoded. */
 export declare class APIResponseError extends ParsecError {}
+/** A defect inside the SDK (a caught panic): please report it. Not an APIError. */
+export declare class InternalError extends ParsecError {}
 
 /** The whole package, as `import sdk from 'parsec-teams'` gives it. */
 export * as default from './index.mjs'

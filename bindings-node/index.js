@@ -105,11 +105,20 @@ function onComplete(id, status, body, headers, requestId, retriesTaken, flags, e
   resolve(new Outcome(status, body, headers, requestId, retriesTaken, flags, error))
 }
 
+/** `f()`, with anything a native entry point throws turned into an InternalError. */
+function guard(f) {
+  try {
+    return f()
+  } catch (e) {
+    throw errors.internal(e)
+  }
+}
+
 /** A Promise of the Outcome of `start(id)`. */
 function nativeCall(start) {
   return new Promise((resolve) => {
     const id = (nextId = (nextId + 1) >>> 0)
-    start(id)
+    guard(() => start(id))
     pending.set(id, resolve)
     if (inflight++ === 0) keepAlive.ref()
   })
@@ -165,7 +174,7 @@ function parseUnchecked(nc, op, r) {
   try {
     return JSON.parse(r.body)
   } catch {
-    const checked = nc.checkResult(op, r.status, r.requestId, r.body)
+    const checked = guard(() => nc.checkResult(op, r.status, r.requestId, r.body))
     if (checked.error) throw errors.fromRecord(checked.error)
     return JSON.parse(checked.body)
   }
@@ -206,7 +215,7 @@ function startCall(nc, op, params, options) {
 async function* iterate(nc, op, params, options) {
   const args = encodeParams(params)
   const opts = callOptions(options) || {}
-  const pager = nc.paginate(op, args, opts.timeoutMs, opts.maxRetries)
+  const pager = guard(() => nc.paginate(op, args, opts.timeoutMs, opts.maxRetries))
   for (;;) {
     const r = await withSignal(opts.signal, (token) => nativeCall((id) => pager.nextPage(id, token)))
     if (r.error) throw errors.fromRecord(r.error)
@@ -234,14 +243,17 @@ function config(options, keys) {
   if (cfg.maxRetries !== undefined && !(Number.isInteger(cfg.maxRetries) && cfg.maxRetries >= 0 && cfg.maxRetries <= 1000)) {
     throw errors.validation('maxRetries', 'must be an integer from 0 to 1000')
   }
-  for (const key of ['apiKey', 'teamId', 'baseUrl', 'token']) {
+  if (cfg.quotaWindowSeconds !== undefined && !(typeof cfg.quotaWindowSeconds === 'number' && cfg.quotaWindowSeconds > 0 && cfg.quotaWindowSeconds <= 1e9)) {
+    throw errors.validation('quotaWindowSeconds', 'must be a positive number of seconds, at most 1e9')
+  }
+  for (const key of ['apiKey', 'teamId', 'baseUrl', 'token', 'proxy']) {
     if (cfg[key] !== undefined && typeof cfg[key] !== 'string') throw errors.validation(key, 'must be a string')
   }
   return cfg
 }
 
 function createNative(api, cfg) {
-  const made = native.createClient(api, cfg, onComplete)
+  const made = guard(() => native.createClient(api, cfg, onComplete))
   if (made instanceof native.NativeClient) return made
   const err = errors.fromRecord(made)
   Error.captureStackTrace(err, createNative)
@@ -264,6 +276,14 @@ class BaseClient {
   /** @internal The generic auto-pagination of every generated `iter`. */
   _iter(op, params, options) {
     return iterate(this[kNative], op, params, options)
+  }
+
+  /** @internal For the package's tests: a panic in a native entry point (`'sync'`) or call task (`'task'`). */
+  async _panicForTests(where) {
+    const nc = this[kNative]
+    const r = await nativeCall((id) => nc.__panicForTests(id, where))
+    if (r.error) throw errors.fromRecord(r.error)
+    return null
   }
 
   /** The base URL, without a trailing slash. */
@@ -291,7 +311,7 @@ class BaseClient {
 /** The client of the Parsec for Teams API. */
 class Client extends BaseClient {
   constructor(options) {
-    super('teams', config(options, ['apiKey', 'teamId', 'baseUrl', 'timeoutMs', 'maxRetries', 'maxRetryWaitMs']), TEAMS_RESOURCES)
+    super('teams', config(options, ['apiKey', 'teamId', 'baseUrl', 'timeoutMs', 'maxRetries', 'maxRetryWaitMs', 'quotaWindowSeconds', 'proxy']), TEAMS_RESOURCES)
   }
 
   /** The team this client works on. */
@@ -301,7 +321,7 @@ class Client extends BaseClient {
 
   /** How many calls each paced quota has left in its window, and when it refills. */
   quotaStatus() {
-    return JSON.parse(this[kNative].quotaStatus()).map((q) => ({
+    return JSON.parse(guard(() => this[kNative].quotaStatus())).map((q) => ({
       name: q.name,
       limit: q.limit,
       remaining: q.remaining,
@@ -323,7 +343,7 @@ class Client extends BaseClient {
 /** The client of the team-administration API. */
 class AdminClient extends BaseClient {
   constructor(options) {
-    super('admin', config(options, ['token', 'baseUrl', 'timeoutMs', 'maxRetries', 'maxRetryWaitMs']), ADMIN_RESOURCES)
+    super('admin', config(options, ['token', 'baseUrl', 'timeoutMs', 'maxRetries', 'maxRetryWaitMs', 'proxy']), ADMIN_RESOURCES)
   }
 
   [Symbol.for('nodejs.util.inspect.custom')]() {
@@ -439,3 +459,4 @@ module.exports = {
 }
 delete module.exports.fromRecord
 delete module.exports.validation
+delete module.exports.internal

@@ -15,6 +15,7 @@ export const {
   BadRequestError,
   Client,
   ConflictError,
+  InternalError,
   InternalServerError,
   MockServer,
   NotFoundError,

@@ -2,14 +2,6 @@
 /* eslint-disable */
 
 /**
- * Which binding artifact the generated loader actually loaded: `'native'` for
- * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
- * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
- * can point the loader at a WASI artifact this package does not build itself.
- */
-export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
-
-/**
  * Cancels the native calls it was passed to; `AbortSignal` listeners call `cancel()`.
  * Cancelling drops the Rust future, which closes the request.
  */
@@ -47,6 +39,12 @@ export declare class NativeClient {
    * and `body` (JSON text); the same auth, retries, errors and logging.
    */
   request(id: number, method: string, path: string, query?: string | undefined | null, body?: string | undefined | null, timeoutMs?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): void
+  /**
+   * For the package's own tests: panics synchronously in this entry point
+   * (`place == "sync"`), or inside the call's task on whichever path calls
+   * take, which must come back as an `InternalError` either way.
+   */
+  __panicForTests(id: number, place: string): void
   /**
    * How many calls each paced quota has left, as JSON text
    * (`[{name, limit, remaining, window_ms, refills_in_ms, blocked_for_ms}]`).
@@ -94,6 +92,10 @@ export interface ClientConfig {
   timeoutMs?: number
   maxRetries?: number
   maxRetryWaitMs?: number
+  /** Seconds of the paced quota window (Teams client only; default 300, the service's). */
+  quotaWindowSeconds?: number
+  /** An explicit proxy URL (a loopback base URL never uses one). */
+  proxy?: string
   /** `node <version>`, for the User-Agent. */
   language?: string
 }

@@ -9,16 +9,16 @@
 //! `tape.js` turns into objects several times faster than `JSON.parse`.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use napi::bindgen_prelude::{check_status, spawn, sys, Either, FnArgs, Function, ToNapiValue, TypeName};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{JsValue, Result, Status, ValueType};
 use napi_derive::napi;
+use parsec_teams::error::{catch_panic, catch_panic_sync};
 use parsec_teams::pagination::Paginator;
+use parsec_teams::quota::QuotaConfig;
 use parsec_teams::spec::{Operation, ResultKind, OPERATIONS};
 use parsec_teams::{
     AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error as CoreError, HttpMethod, RawResponse, RequestOptions,
@@ -28,6 +28,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{watch, Mutex};
 
 use crate::errors::ErrorRecord;
+use crate::local::Local;
 
 /// Options of `Client` / `AdminClient`, as JavaScript passes them.
 #[napi(object)]
@@ -40,6 +41,10 @@ pub struct ClientConfig {
     pub timeout_ms: Option<f64>,
     pub max_retries: Option<u32>,
     pub max_retry_wait_ms: Option<f64>,
+    /// Seconds of the paced quota window (Teams client only; default 300, the service's).
+    pub quota_window_seconds: Option<f64>,
+    /// An explicit proxy URL (a loopback base URL never uses one).
+    pub proxy: Option<String>,
     /// `node <version>`, for the User-Agent.
     pub language: Option<String>,
 }
@@ -160,7 +165,7 @@ fn complete(done: &Completer, id: u32, r: NativeResponse) {
 /// (a Promise left pending forever would also keep Node alive): on the Node
 /// thread's own runtime when `local` is set (see `local.rs`), else on the
 /// shared multi-thread runtime, reporting through the client's threadsafe function.
-fn run_and_complete<F>(done: &Arc<Completer>, local: Option<u32>, id: u32, fut: F)
+fn run_and_complete<F>(done: &Arc<Completer>, local: Option<Local>, id: u32, fut: F)
 where
     F: Future<Output = NativeResponse> + Send + 'static,
 {
@@ -173,38 +178,13 @@ where
     }
 }
 
-/// `fut`'s response, or an `internal_error` one if it panicked.
+/// `fut`'s response, or an `InternalError` one if it panicked (the core's
+/// `catch_panic`: the future is not polled again).
 async fn guarded<F>(fut: F) -> NativeResponse
 where
     F: Future<Output = NativeResponse> + Send + 'static,
 {
-    AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        let message = format!("internal error in parsec-teams: {what}");
-        NativeResponse {
-            error: Some(ErrorRecord {
-                class_name: "ParsecError".into(),
-                code: "internal_error".into(),
-                display: message.clone(),
-                message,
-                status: None,
-                body: None,
-                request_id: None,
-                retry_after: None,
-                retryable: false,
-                retries_taken: 0,
-                may_have_been_applied: true,
-                field: None,
-                method: None,
-                path: None,
-            }),
-            ..Default::default()
-        }
-    })
+    catch_panic(async { Ok(fut.await) }).await.unwrap_or_else(|e| NativeResponse::failed(&e))
 }
 
 /// What one native call resolves to. Exactly one of `body` (the result as
@@ -276,14 +256,14 @@ pub struct CancelToken {
 
 #[napi]
 impl CancelToken {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         CancelToken { tx: watch::channel(false).0 }
     }
 
     /// Cancels every call this token was given (now and later).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self) {
         self.tx.send_replace(true);
     }
@@ -355,6 +335,25 @@ fn result_body(op: &Operation, raw: &RawResponse) -> std::result::Result<(Body, 
     decoded_text(op, raw).map(|t| (Body::of_text(t, TAPE_MIN), false))
 }
 
+/// The body of an escape-hatch response for `JSON.parse` (or as a tape),
+/// exactly as received: checked to be JSON (else the core's
+/// `APIResponseError`) but not re-serialized, since a parse and print through
+/// `serde_json::Value` can change a number's last digit and key order;
+/// `null` when empty.
+fn raw_body(raw: &RawResponse) -> std::result::Result<Body, CoreError> {
+    if raw.data.is_empty() {
+        return Ok(Body::Text(JsonText("null".into())));
+    }
+    if let Some(tape) = Body::tape(&raw.data, TAPE_MIN) {
+        return Ok(tape);
+    }
+    match (serde_json::from_slice::<&RawValue>(&raw.data), std::str::from_utf8(&raw.data)) {
+        (Ok(_), Ok(text)) => Ok(Body::Text(JsonText(text.to_owned()))),
+        // The core's error for the body (a JSON error, or invalid UTF-8).
+        _ => raw.json().map(|v| Body::Text(JsonText(v.to_string()))),
+    }
+}
+
 /// The decoded result as JSON text, with the core's decoding rules (`data`
 /// unwrapped, empty bodies, decode errors). Tries a `RawValue` first so no
 /// `Value` tree is built; anything unusual goes through `Value`.
@@ -365,6 +364,10 @@ fn decoded_text(op: &Operation, raw: &RawResponse) -> std::result::Result<String
         }
     }
     Ok(raw.decode::<Value>(op.result)?.to_string())
+}
+
+fn test_panic(what: &str) -> NativeResponse {
+    panic!("test panic ({what})")
 }
 
 fn operation(op: u32) -> Result<&'static Operation> {
@@ -398,8 +401,8 @@ impl AnyClient {
 pub struct NativeClient {
     client: AnyClient,
     done: Arc<Completer>,
-    /// This thread's driver's number for the completion callback (`local.rs`), if calls run on this thread.
-    local: Option<u32>,
+    /// This thread's driver's handle of the completion callback (`local.rs`), if calls run on this thread.
+    local: Option<Local>,
     /// For calls started while this thread already has several in flight: the
     /// same client (credentials, options, quota pacer) with a connection pool
     /// of its own, run on the shared worker threads, so that many concurrent
@@ -410,7 +413,7 @@ pub struct NativeClient {
 /// A client of the Teams API (`api == "teams"`) or the admin API (`"admin"`),
 /// or the `ValidationError` of its options. Every call of the client finishes
 /// by calling `onComplete(id, status, body, headers, requestId, retriesTaken, flags, error)`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn create_client(
     api: String,
     config: ClientConfig,
@@ -422,15 +425,26 @@ pub fn create_client(
     let raw = on_complete.value();
     let local = crate::local::register(raw.env, raw.value);
     let done = on_complete.build_threadsafe_function::<CompletionArgs>().callee_handled::<false>().weak::<true>().build()?;
-    Ok(match build_client(&api, config) {
+    Ok(match catch_panic_sync(|| build_client(&api, config)) {
         Ok(client) => Either::A(NativeClient { client, done: Arc::new(done), local, offload: Default::default() }),
         Err(e) => Either::B((&e).into()),
     })
 }
 
+/// The longest quota window accepted, in seconds (about 31 years).
+const MAX_QUOTA_WINDOW_S: f64 = 1e9;
+
 fn build_client(api: &str, c: ClientConfig) -> std::result::Result<AnyClient, CoreError> {
     let timeout = c.timeout_ms.map(|ms| duration_ms("timeoutMs", ms)).transpose()?;
     let max_retry_wait = c.max_retry_wait_ms.map(|ms| duration_ms("maxRetryWaitMs", ms)).transpose()?;
+    let quota_window = c
+        .quota_window_seconds
+        .map(|s| {
+            (s > 0.0 && s <= MAX_QUOTA_WINDOW_S)
+                .then(|| Duration::from_secs_f64(s))
+                .ok_or_else(|| CoreError::validation("quota_window_seconds", "must be a positive number of seconds, at most 1e9"))
+        })
+        .transpose()?;
     match api {
         "teams" => {
             let mut o = ClientOptions::new();
@@ -441,6 +455,10 @@ fn build_client(api: &str, c: ClientConfig) -> std::result::Result<AnyClient, Co
             o.max_retries = c.max_retries;
             o.max_retry_wait = max_retry_wait;
             o.language = c.language;
+            o.proxy = c.proxy;
+            if let Some(window) = quota_window {
+                o.quota = QuotaConfig { window, ..QuotaConfig::default() };
+            }
             Client::new(o).map(AnyClient::Teams)
         }
         "admin" => {
@@ -451,6 +469,7 @@ fn build_client(api: &str, c: ClientConfig) -> std::result::Result<AnyClient, Co
             o.max_retries = c.max_retries;
             o.max_retry_wait = max_retry_wait;
             o.language = c.language;
+            o.proxy = c.proxy;
             AdminClient::new(o).map(AnyClient::Admin)
         }
         other => Err(CoreError::validation("api", format!("unknown API {other:?}"))),
@@ -466,7 +485,7 @@ impl NativeClient {
     /// flight (lowest latency: no thread hand-off), else on the worker threads
     /// (throughput: the HTTP work of many calls spreads over the CPUs, and this
     /// thread keeps to JavaScript). The client to use and the driver number if local.
-    fn route(&self) -> (&AnyClient, Option<u32>) {
+    fn route(&self) -> (&AnyClient, Option<Local>) {
         match self.local {
             Some(n) if !crate::local::busy() => (&self.client, Some(n)),
             Some(n) => match self.offload.get_or_init(|| self.client.with_own_pool().ok()) {
@@ -491,7 +510,7 @@ fn method_of(name: &str) -> std::result::Result<HttpMethod, CoreError> {
 #[napi]
 impl NativeClient {
     /// Which API this client talks to: `"teams"` or `"admin"`.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn api(&self) -> &'static str {
         match &self.client {
             AnyClient::Teams(_) => "teams",
@@ -500,13 +519,13 @@ impl NativeClient {
     }
 
     /// Whether calls run on this Node thread (`local.rs`) rather than on the shared worker threads.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn on_node_thread(&self) -> bool {
         self.local.is_some()
     }
 
     /// The base URL, without a trailing slash.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn base_url(&self) -> String {
         match &self.client {
             AnyClient::Teams(c) => c.base_url().to_owned(),
@@ -515,7 +534,7 @@ impl NativeClient {
     }
 
     /// The team of a Teams client (empty for the admin client).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn team_id(&self) -> String {
         match &self.client {
             AnyClient::Teams(c) => c.team_id().to_owned(),
@@ -526,7 +545,7 @@ impl NativeClient {
     /// Starts operation `op` (its index in `operationTable()`) with `args`, the
     /// JSON text of the arguments keyed by wire names; `onComplete` receives
     /// the outcome with this `id` (API errors in `error`, for `errors.js` to raise).
-    #[napi]
+    #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn call(
         &self,
@@ -559,7 +578,7 @@ impl NativeClient {
 
     /// The core's decoding of a body `JSON.parse` refused (see `unchecked`):
     /// the result in `body`, or the `APIResponseError` in `error`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn check_result(&self, op: u32, status: u32, request_id: Option<String>, body: String) -> Result<CheckedResult> {
         let op = operation(op)?;
         let raw = RawResponse {
@@ -576,7 +595,7 @@ impl NativeClient {
     }
 
     /// A paginator over every page of list operation `op`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn paginate(&self, op: u32, args: String, timeout_ms: Option<f64>, max_retries: Option<u32>) -> Result<NativePaginator> {
         let op = operation(op)?;
         let state = request_options(timeout_ms, max_retries).and_then(|opts| {
@@ -595,7 +614,7 @@ impl NativeClient {
 
     /// The escape hatch: `method path` with `query` (JSON `[[name, value], ...]`)
     /// and `body` (JSON text); the same auth, retries, errors and logging.
-    #[napi]
+    #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn request(
         &self,
@@ -628,8 +647,7 @@ impl NativeClient {
                     AnyClient::Teams(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
                     AnyClient::Admin(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
                 };
-                let text = raw.json()?.to_string();
-                Ok::<_, CoreError>(NativeResponse::ok(&raw, Body::of_text(text, TAPE_MIN)))
+                Ok::<_, CoreError>(NativeResponse::ok(&raw, raw_body(&raw)?))
             };
             run.await.unwrap_or_else(|e| NativeResponse::failed(&e))
         });
@@ -637,9 +655,21 @@ impl NativeClient {
         Ok(())
     }
 
+    /// For the package's own tests: panics synchronously in this entry point
+    /// (`place == "sync"`), or inside the call's task on whichever path calls
+    /// take, which must come back as an `InternalError` either way.
+    #[napi(catch_unwind, js_name = "__panicForTests")]
+    pub fn panic_for_tests(&self, id: u32, place: String) {
+        if place == "sync" {
+            test_panic(&place);
+        }
+        let (_, local) = self.route();
+        run_and_complete(&self.done, local, id, async move { test_panic(&place) });
+    }
+
     /// How many calls each paced quota has left, as JSON text
     /// (`[{name, limit, remaining, window_ms, refills_in_ms, blocked_for_ms}]`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn quota_status(&self) -> String {
         let list = match &self.client {
             AnyClient::Teams(c) => c.quota_status(),
@@ -675,14 +705,14 @@ enum PagerState {
 pub struct NativePaginator {
     state: Arc<Mutex<PagerState>>,
     done: Arc<Completer>,
-    local: Option<u32>,
+    local: Option<Local>,
 }
 
 #[napi]
 impl NativePaginator {
     /// Fetches the next page; `onComplete` receives its items as JSON text in
     /// `body`, or `done` at the end.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn next_page(&self, id: u32, cancel: Option<&CancelToken>) {
         let state = self.state.clone();
         let rx = cancel.map(|c| c.tx.subscribe());

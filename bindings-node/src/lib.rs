@@ -20,6 +20,11 @@
 
 mod client;
 mod errors;
+// The Node-thread path needs /proc and epoll; elsewhere every call takes the threaded path.
+#[cfg(all(target_os = "linux", not(parsec_teams_node_threaded_only)))]
+mod local;
+#[cfg(not(all(target_os = "linux", not(parsec_teams_node_threaded_only))))]
+#[path = "local_threaded.rs"]
 mod local;
 mod logging;
 mod mock;
@@ -28,7 +33,7 @@ mod tape;
 use napi_derive::napi;
 
 /// The SDK version (the core's).
-#[napi]
+#[napi(catch_unwind)]
 pub fn version() -> String {
     parsec_teams::VERSION.to_string()
 }
@@ -36,20 +41,20 @@ pub fn version() -> String {
 /// The operation table of both APIs as JSON text (`parsec_teams::table::table_json`),
 /// in the order of `parsec_teams::spec::OPERATIONS`: an operation's index in it is
 /// the `op` argument of `NativeClient.call`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn operation_table() -> String {
     parsec_teams::table::table_json().to_string()
 }
 
 /// The keys of tape shape `id` as JSON text (`tape.js` compiles one constructor per shape).
-#[napi]
+#[napi(catch_unwind)]
 pub fn tape_shape(id: u32) -> Option<String> {
     tape::shape_keys(id)
 }
 
 /// `text` as it would reach JavaScript as a result: a tape (`[ops, nums, strs]`)
 /// when large enough and encodable, else the text. For tests of `tape.js` against this encoder.
-#[napi]
+#[napi(catch_unwind)]
 pub fn tape_encode(text: String, #[napi(ts_arg_type = "number | undefined")] min_len: Option<u32>) -> client::Body {
     client::Body::of_text(text, min_len.map_or(client::TAPE_MIN, |n| n as usize))
 }

@@ -22,14 +22,21 @@
 //!   reactions and `process.nextTick` run right after each, as for any I/O callback.
 //!
 //! The handles are unref'd: the JavaScript layer keeps the loop alive while
-//! calls are in flight. Where any of this is unavailable (no libuv symbols, no
-//! `/proc`, the runtime's descriptor not found) or `PARSEC_TEAMS_NODE_THREADS=1`
-//! is set, calls take the threaded path instead (see `client::run_and_complete`).
+//! calls are in flight. The runtime's epoll descriptor is the one whose watch
+//! list (`/proc/self/fdinfo`) holds a pipe we registered with the runtime, so
+//! it cannot be another thread's (`runtime_epoll`). Every libuv and N-API set-up
+//! call is checked, and teardown closes every handle and destroys the async
+//! context. Where any of this is unavailable or fails (a host other than Node,
+//! such as Bun, whose libuv functions are stubs; no libuv 1.x symbols; no
+//! `/proc`; the descriptor not found) or `PARSEC_TEAMS_NODE_THREADS=1` is set,
+//! calls take the threaded path instead (see `client::run_and_complete`).
+//!
+//! Linux only (`/proc`, epoll); elsewhere `local_threaded.rs` stands in.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_void, CStr};
 use std::future::Future;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use napi::bindgen_prelude::{sys, JsValuesTupleIntoVec};
 
@@ -64,6 +71,7 @@ type UvAsyncCb = unsafe extern "C" fn(*mut c_void);
 /// exports libuv for addons) instead of linked, so a missing one means the
 /// threaded path, not a failure to load.
 struct Uv {
+    version: unsafe extern "C" fn() -> std::ffi::c_uint,
     handle_size: unsafe extern "C" fn(c_int) -> usize,
     poll_init: unsafe extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int,
     poll_start: unsafe extern "C" fn(*mut c_void, c_int, UvPollCb) -> c_int,
@@ -86,7 +94,8 @@ impl Uv {
         }
         // SAFETY: each type above is the signature uv.h declares for the name.
         unsafe {
-            Some(Uv {
+            let uv = Uv {
+                version: sym(c"uv_version")?,
                 handle_size: sym(c"uv_handle_size")?,
                 poll_init: sym(c"uv_poll_init")?,
                 poll_start: sym(c"uv_poll_start")?,
@@ -98,7 +107,9 @@ impl Uv {
                 async_send: sym(c"uv_async_send")?,
                 unref: sym(c"uv_unref")?,
                 close: sym(c"uv_close")?,
-            })
+            };
+            // libuv 1.x: the handle numbering and signatures above.
+            ((uv.version)() >> 16 == 1).then_some(uv)
         }
     }
 
@@ -169,43 +180,154 @@ fn epoll_fds() -> Vec<RawFd> {
     .collect()
 }
 
-/// Builds a current-thread runtime and finds its I/O driver's epoll instance:
-/// a descriptor that appeared with the runtime (mio also keeps a duplicate of
-/// it, for its registry) and that turns readable when a socket registered
-/// with the runtime does.
-fn runtime_with_fd() -> Option<(tokio::runtime::Runtime, RawFd)> {
-    let before = epoll_fds();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-    let fresh: Vec<RawFd> = epoll_fds().into_iter().filter(|fd| !before.contains(fd)).collect();
-    if fresh.is_empty() {
+/// Whether epoll descriptor `ep` watches descriptor `fd` whose inode is `ino`:
+/// its `/proc/self/fdinfo` has a line `tfd: <fd> events: .. data: .. pos:0 ino:<hex> sdev:..`.
+fn watches(ep: RawFd, fd: RawFd, ino: u64) -> bool {
+    let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{ep}")) else { return false };
+    info.lines().any(|line| {
+        let mut words = line.split_whitespace();
+        words.next() == Some("tfd:")
+            && words.next().and_then(|n| n.parse::<RawFd>().ok()) == Some(fd)
+            && words.find_map(|w| w.strip_prefix("ino:")).and_then(|h| u64::from_str_radix(h, 16).ok()) == Some(ino)
+    })
+}
+
+/// The epoll descriptor of `rt`'s I/O driver. A pipe of our own is registered
+/// with the runtime, so it sits in that epoll set and in no other; the
+/// descriptor is the epoll instance whose watch list names the pipe, by
+/// descriptor number and inode (a pipe's inode is its own; the number alone
+/// could be a stale entry of a closed descriptor). No other thread's epoll can
+/// hold the pipe, whatever descriptors appear or vanish meanwhile, and nothing
+/// is waited for.
+fn runtime_epoll(rt: &tokio::runtime::Runtime) -> Option<RawFd> {
+    let mut fds = [-1 as RawFd; 2];
+    // SAFETY: pipe2 fills two fresh descriptors, owned below.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
         return None;
     }
-    // Prove it: a pending connection on a listener registered with this
-    // runtime must make the descriptor readable.
-    let listener = rt.block_on(async { tokio::net::TcpListener::bind(("127.0.0.1", 0)).await }).ok()?;
-    let _peer = std::net::TcpStream::connect(listener.local_addr().ok()?).ok()?;
-    let mut found = None;
-    for (i, &fd) in fresh.iter().enumerate() {
-        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-        // SAFETY: one valid pollfd. The first wait allows for the connection to land.
-        let ready = unsafe { libc::poll(&mut pfd, 1, if i == 0 { 1000 } else { 0 }) };
-        if ready == 1 && pfd.revents & libc::POLLIN != 0 {
-            found = Some(fd);
-            break;
+    // SAFETY: both are ours and open; OwnedFd closes them.
+    let (read, _write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let fd = read.as_raw_fd();
+    // SAFETY: fstat of an open descriptor into a zeroed struct.
+    let ino = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd, &mut st) != 0 {
+            return None;
         }
+        st.st_ino
+    };
+    let _context = rt.enter();
+    // Registered with the runtime's driver until dropped (deregistered, then closed).
+    // SAFETY: the AsyncFd owns `read`, which stays open and the same file until it is dropped.
+    let registered = unsafe { tokio::io::unix::AsyncFd::register_with_interest(read, tokio::io::Interest::READABLE) }.ok()?;
+    let found = epoll_fds().into_iter().find(|&ep| watches(ep, fd, ino));
+    drop(registered);
+    found
+}
+
+/// A current-thread runtime and the epoll descriptor of its I/O driver.
+fn runtime_with_fd() -> Option<(tokio::runtime::Runtime, RawFd)> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    let fd = runtime_epoll(&rt)?;
+    Some((rt, fd))
+}
+
+/// `object[name]`, unless it is missing or `undefined`.
+unsafe fn property(env: sys::napi_env, object: sys::napi_value, name: &CStr) -> Option<sys::napi_value> {
+    let mut value = std::ptr::null_mut();
+    let mut kind = 0;
+    (sys::napi_get_named_property(env, object, name.as_ptr(), &mut value) == sys::Status::napi_ok
+        && sys::napi_typeof(env, value, &mut kind) == sys::Status::napi_ok
+        && kind != sys::ValueType::napi_undefined)
+        .then_some(value)
+}
+
+/// Whether the host is Node itself, whose libuv is real: hosts that run
+/// Node addons with libuv stubs (Bun, Deno) say so in `process.versions`, and
+/// their stubs abort when called.
+fn host_is_node(env: sys::napi_env) -> bool {
+    // SAFETY: env is the live environment of this thread; plain property reads.
+    unsafe {
+        let mut global = std::ptr::null_mut();
+        if sys::napi_get_global(env, &mut global) != sys::Status::napi_ok {
+            return false;
+        }
+        let Some(versions) = property(env, global, c"process").and_then(|p| property(env, p, c"versions")) else { return false };
+        property(env, versions, c"node").is_some()
+            && property(env, versions, c"uv").is_some()
+            && property(env, versions, c"bun").is_none()
+            && property(env, versions, c"deno").is_none()
     }
-    drop(listener);
-    // Consume the stale readiness now rather than at the first call.
-    rt.block_on(tokio::task::yield_now());
-    found.map(|fd| (rt, fd))
+}
+
+/// The three handles of a driver, allocated but not yet initialised.
+struct Handles {
+    poll: *mut c_void,
+    timer: *mut c_void,
+    wake: *mut c_void,
+}
+
+impl Handles {
+    fn alloc(uv: &Uv) -> Option<Handles> {
+        let [poll, timer, wake] = [uv.alloc(UV_POLL), uv.alloc(UV_TIMER), uv.alloc(UV_ASYNC)];
+        if let (Some(poll), Some(timer), Some(wake)) = (poll, timer, wake) {
+            return Some(Handles { poll, timer, wake });
+        }
+        for h in [poll, timer, wake].into_iter().flatten() {
+            // SAFETY: never initialised, so plain memory.
+            unsafe { libc::free(h) };
+        }
+        None
+    }
+
+    fn all(&self) -> [*mut c_void; 3] {
+        [self.poll, self.timer, self.wake]
+    }
+
+    /// Initialises the handles on `uv_loop`, watching `fd`, unref'd, the poll
+    /// handle started. On any failure every handle is released (closed if
+    /// initialised, else freed) and `false` returned.
+    ///
+    /// SAFETY: `uv_loop` is this thread's loop; `fd` stays open while the handles live.
+    unsafe fn init(&self, uv: &Uv, uv_loop: *mut c_void, fd: RawFd) -> bool {
+        let steps =
+            [(uv.poll_init)(uv_loop, self.poll, fd), (uv.timer_init)(uv_loop, self.timer), (uv.async_init)(uv_loop, self.wake, on_wake)];
+        let initialised = steps.iter().take_while(|&&rc| rc == 0).count();
+        if initialised == 3 {
+            for h in self.all() {
+                (uv.unref)(h);
+            }
+            if (uv.poll_start)(self.poll, UV_READABLE, on_poll) == 0 {
+                return true;
+            }
+        }
+        for (i, h) in self.all().into_iter().enumerate() {
+            if i < initialised {
+                (uv.close)(h, Some(free_handle));
+            } else {
+                libc::free(h);
+            }
+        }
+        false
+    }
+}
+
+/// An async context for `napi_make_callback` (destroyed in `teardown`).
+unsafe fn async_context(env: sys::napi_env) -> Option<sys::napi_async_context> {
+    let mut resource = std::ptr::null_mut();
+    let mut name = std::ptr::null_mut();
+    let mut context = std::ptr::null_mut();
+    (sys::napi_create_object(env, &mut resource) == sys::Status::napi_ok
+        && sys::napi_create_string_utf8(env, c"parsec-teams".as_ptr(), 12, &mut name) == sys::Status::napi_ok
+        && sys::napi_async_init(env, resource, name, &mut context) == sys::Status::napi_ok
+        && !context.is_null())
+    .then_some(context)
 }
 
 fn setup(env: sys::napi_env) -> Option<&'static Driver> {
-    if std::env::var_os("PARSEC_TEAMS_NODE_THREADS").is_some_and(|v| v == "1") {
+    if std::env::var_os("PARSEC_TEAMS_NODE_THREADS").is_some_and(|v| v == "1") || !host_is_node(env) {
         return None;
     }
-    let uv = Uv::load()?;
-    let (rt, fd) = runtime_with_fd()?;
     let mut uv_loop = std::ptr::null_mut();
     // SAFETY: env is the live environment of this thread.
     unsafe {
@@ -214,43 +336,24 @@ fn setup(env: sys::napi_env) -> Option<&'static Driver> {
         }
     }
     let uv_loop = uv_loop.cast::<c_void>();
-    let handles = [uv.alloc(UV_POLL), uv.alloc(UV_TIMER), uv.alloc(UV_ASYNC)];
-    let [Some(poll), Some(timer), Some(wake)] = handles else {
-        for h in handles.into_iter().flatten() {
-            // SAFETY: never initialised, so plain memory.
-            unsafe { libc::free(h) };
+    let uv = Uv::load()?;
+    let (rt, fd) = runtime_with_fd()?;
+    let handles = Handles::alloc(&uv)?;
+    // SAFETY: fresh zeroed handles of the sizes libuv asked for, on this thread's
+    // loop; `fd` is the runtime's, which lives as long as the driver (the
+    // handles are closed before the runtime is dropped, in `teardown`).
+    if !unsafe { handles.init(&uv, uv_loop, fd) } {
+        return None;
+    }
+    // SAFETY: env is live, on its thread.
+    let Some(async_context) = (unsafe { async_context(env) }) else {
+        for h in handles.all() {
+            // SAFETY: initialised handles of this thread's loop.
+            unsafe { (uv.close)(h, Some(free_handle)) };
         }
         return None;
     };
-    // SAFETY: fresh zeroed handles of the sizes libuv asked for, on this thread's loop.
-    unsafe {
-        if (uv.poll_init)(uv_loop, poll, fd) != 0 {
-            for h in [poll, timer, wake] {
-                libc::free(h);
-            }
-            return None;
-        }
-        (uv.timer_init)(uv_loop, timer);
-        (uv.async_init)(uv_loop, wake, on_wake);
-        for h in [poll, timer, wake] {
-            (uv.unref)(h);
-        }
-        if (uv.poll_start)(poll, UV_READABLE, on_poll) != 0 {
-            for h in [poll, timer, wake] {
-                (uv.close)(h, Some(free_handle));
-            }
-            return None;
-        }
-    }
-    let mut async_context = std::ptr::null_mut();
-    // SAFETY: env is live; the resource is a fresh object, the name a fresh string.
-    unsafe {
-        let mut resource = std::ptr::null_mut();
-        let mut name = std::ptr::null_mut();
-        sys::napi_create_object(env, &mut resource);
-        sys::napi_create_string_utf8(env, c"parsec-teams".as_ptr(), 12, &mut name);
-        sys::napi_async_init(env, resource, name, &mut async_context);
-    }
+    let Handles { poll, timer, wake } = handles;
     let driver: &'static Driver = Box::leak(Box::new(Driver {
         rt,
         uv,
@@ -272,13 +375,22 @@ fn setup(env: sys::napi_env) -> Option<&'static Driver> {
 }
 
 /// Environment shutdown (process exit, a worker_thread ending): close the
-/// handles and let the runtime go with its connections.
+/// handles, destroy the async context and the callbacks' references, and let
+/// the runtime go with its connections.
 unsafe extern "C" fn teardown(_: *mut c_void) {
+    no_unwind(|| unsafe { release() });
+}
+
+unsafe fn release() {
     let Some(d) = DRIVER.with(|slot| slot.borrow_mut().replace(None)).flatten() else { return };
     (d.uv.poll_stop)(d.poll);
     (d.uv.timer_stop)(d.timer);
     for h in [d.poll, d.timer, d.wake] {
         (d.uv.close)(h, Some(free_handle));
+    }
+    sys::napi_async_destroy(d.env, d.async_context);
+    for reference in d.callbacks.borrow_mut().drain(..) {
+        sys::napi_delete_reference(d.env, reference);
     }
     // SAFETY: `d` came from Box::leak in `setup` and is no longer reachable.
     let d = Box::from_raw((d as *const Driver).cast_mut());
@@ -286,11 +398,15 @@ unsafe extern "C" fn teardown(_: *mut c_void) {
     rt.shutdown_background();
 }
 
+/// A client's completion callback as registered with this thread's driver.
+#[derive(Clone, Copy)]
+pub struct Local(u32);
+
 /// Registers a client's completion callback with this thread's driver; the
 /// number to pass to [`spawn`], or `None` for the threaded path. Clients that
 /// share a callback (the JavaScript layer passes one for all) share its number,
 /// so creating clients does not grow anything.
-pub fn register(env: sys::napi_env, on_complete: sys::napi_value) -> Option<u32> {
+pub fn register(env: sys::napi_env, on_complete: sys::napi_value) -> Option<Local> {
     let d = DRIVER.with(|slot| *slot.borrow_mut().get_or_insert_with(|| setup(env)))?;
     let mut callbacks = d.callbacks.borrow_mut();
     for (i, known) in callbacks.iter().enumerate() {
@@ -302,7 +418,7 @@ pub fn register(env: sys::napi_env, on_complete: sys::napi_value) -> Option<u32>
                 && sys::napi_strict_equals(env, value, on_complete, &mut same) == sys::Status::napi_ok
                 && same
             {
-                return Some(i as u32);
+                return Some(Local(i as u32));
             }
         }
     }
@@ -312,7 +428,7 @@ pub fn register(env: sys::napi_env, on_complete: sys::napi_value) -> Option<u32>
         return None;
     }
     callbacks.push(reference);
-    Some(callbacks.len() as u32 - 1)
+    Some(Local(callbacks.len() as u32 - 1))
 }
 
 /// Calls in flight on this thread from which new calls go to the worker
@@ -332,7 +448,7 @@ pub fn busy() -> bool {
 /// Starts `fut` on this thread's runtime and runs it as far as it goes without
 /// waiting (the request is written before this returns); its result reaches
 /// the client's callback from a later turn of the event loop.
-pub fn spawn<F>(client: u32, id: u32, fut: F)
+pub fn spawn<F>(Local(client): Local, id: u32, fut: F)
 where
     F: Future<Output = NativeResponse> + Send + 'static,
 {
@@ -367,17 +483,30 @@ async fn drive(passes: usize) {
     }
 }
 
+/// Runs a libuv callback's body: a panic must not unwind into libuv (that
+/// aborts the process). Calls' own panics are caught where they run
+/// (`client::guarded`); this is the last line for the driver's own code.
+fn no_unwind(f: impl FnOnce()) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
+        eprintln!("parsec-teams: internal error in the Node-thread driver (please report it)");
+    }
+}
+
 unsafe extern "C" fn on_poll(_: *mut c_void, _status: c_int, _events: c_int) {
-    run();
+    no_unwind(|| {
+        run();
+    });
 }
 
 unsafe extern "C" fn on_tick(_: *mut c_void) {
-    let delivered = run();
-    if let Some(d) = driver() {
-        if delivered == 0 && d.inflight.get() > 0 && d.tick_ms.get() < TICK_MAX_MS {
-            set_tick(d, (d.tick_ms.get() * 2).min(TICK_MAX_MS));
+    no_unwind(|| {
+        let delivered = run();
+        if let Some(d) = driver() {
+            if delivered == 0 && d.inflight.get() > 0 && d.tick_ms.get() < TICK_MAX_MS {
+                set_tick(d, (d.tick_ms.get() * 2).min(TICK_MAX_MS));
+            }
         }
-    }
+    });
 }
 
 fn set_tick(d: &Driver, ms: u64) {
@@ -387,7 +516,9 @@ fn set_tick(d: &Driver, ms: u64) {
 }
 
 unsafe extern "C" fn on_wake(_: *mut c_void) {
-    run();
+    no_unwind(|| {
+        run();
+    });
 }
 
 /// Drives the runtime, then hands every finished call to JavaScript; how many.
@@ -440,5 +571,66 @@ fn deliver(d: &Driver, f: Finished) {
             }
         }
         sys::napi_close_handle_scope(env, scope);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    fn readable(fd: RawFd, wait_ms: c_int) -> bool {
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, wait_ms) == 1 && pfd.revents & libc::POLLIN != 0 }
+    }
+
+    /// Another thread keeps creating epoll instances (each watching a pipe that
+    /// is always readable) while runtimes are built here: the descriptor found
+    /// must still be each runtime's own. Checked by behaviour, not by the method
+    /// under test: the runtime's epoll is quiet while the runtime has nothing to
+    /// do (a decoy never is), and turns readable when a socket of the runtime does.
+    #[test]
+    fn runtime_epoll_is_never_another_threads() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let decoys = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut fds = [0 as RawFd; 2];
+                // SAFETY: plain syscalls on descriptors this thread owns.
+                unsafe {
+                    assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+                    assert_eq!(libc::write(fds[1], b"x".as_ptr().cast(), 1), 1);
+                }
+                // New decoys appear all the time (as when worker threads start), kept open.
+                let mut ring = Vec::new();
+                while !stop.load(Ordering::Relaxed) && ring.len() < 2000 {
+                    // SAFETY: as above.
+                    unsafe {
+                        let ep = libc::epoll_create1(libc::EPOLL_CLOEXEC);
+                        let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: 0 };
+                        libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fds[0], &mut ev);
+                        ring.push(ep);
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
+                ring.extend(fds);
+                ring
+            })
+        };
+        for i in 0..60 {
+            let (rt, fd) = runtime_with_fd().expect("a runtime and its descriptor");
+            assert!(!readable(fd, 0), "runtime {i}: descriptor {fd} is readable while its runtime is idle (another thread's epoll)");
+            let listener = rt.block_on(async { tokio::net::TcpListener::bind(("127.0.0.1", 0)).await }).unwrap();
+            let _peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            assert!(readable(fd, 2000), "runtime {i}: descriptor {fd} does not see its runtime's socket");
+        }
+        stop.store(true, Ordering::Relaxed);
+        let made = decoys.join().unwrap();
+        for fd in made {
+            // SAFETY: the decoy thread's descriptors, no longer used.
+            unsafe { libc::close(fd) };
+        }
     }
 }

@@ -49,8 +49,9 @@ fn config(o: MockOptions) -> std::result::Result<MockConfig, String> {
         c.fixture = Some(Fixture::from_json(&f).map_err(|e| format!("fixture: {e}"))?);
     }
     if let Some(w) = o.quota_window_seconds {
-        if !(w.is_finite() && w > 0.0) {
-            return Err("quotaWindowSeconds: must be > 0".into());
+        // Duration::from_secs_f64 panics on values it cannot hold (1e300).
+        if !(w > 0.0 && w <= 1e9) {
+            return Err("quotaWindowSeconds: must be a positive number of seconds, at most 1e9".into());
         }
         c.quota_window = Duration::from_secs_f64(w);
     }
@@ -66,10 +67,10 @@ fn config(o: MockOptions) -> std::result::Result<MockConfig, String> {
 }
 
 /// Starts a mock server; resolves once it is listening.
-#[napi(ts_return_type = "Promise<NativeMockServer>")]
+#[napi(ts_return_type = "Promise<NativeMockServer>", catch_unwind)]
 pub fn start_mock<'env>(env: &'env Env, options: MockOptions) -> Result<PromiseRaw<'env, NativeMockServer>> {
     let config = config(options).map_err(napi::Error::from_reason)?;
-    env.spawn_future(async move {
+    env.spawn_future(no_panic(async move {
         let server = MockServer::start(config).await.map_err(|e| napi::Error::from_reason(format!("could not start the mock: {e}")))?;
         let mut o = ClientOptions::new()
             .api_key(server.api_key())
@@ -87,34 +88,44 @@ pub fn start_mock<'env>(env: &'env Env, options: MockOptions) -> Result<PromiseR
             server: std::sync::Mutex::new(Some(server)),
             control,
         })
+    }))
+}
+
+/// `fut`, with a panic inside it turned into the core's internal error (the Promise rejects).
+async fn no_panic<T>(fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(move |cx| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx)))
+            .unwrap_or_else(|p| std::task::Poll::Ready(Err(napi::Error::from_reason(parsec_teams::Error::from_panic(p).to_string()))))
     })
+    .await
 }
 
 #[napi]
 impl NativeMockServer {
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn base_url(&self) -> String {
         self.base_url.clone()
     }
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn team_id(&self) -> String {
         self.team_id.clone()
     }
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn api_key(&self) -> String {
         self.api_key.clone()
     }
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn admin_token(&self) -> String {
         self.admin_token.clone()
     }
 
     /// Sends `method path` (a `/_mock/...` control route) with an optional JSON
     /// `body`; resolves with the answer's JSON text (`null` when empty).
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn control<'env>(&self, env: &'env Env, method: String, path: String, body: Option<String>) -> Result<PromiseRaw<'env, String>> {
         let client = self.control.clone();
-        env.spawn_future(async move {
+        env.spawn_future(no_panic(async move {
             let method = match method.as_str() {
                 "GET" => HttpMethod::Get,
                 "POST" => HttpMethod::Post,
@@ -129,11 +140,11 @@ impl NativeMockServer {
                 .await
                 .map_err(|e| napi::Error::from_reason(format!("mock control {path}: {e}")))?;
             Ok(String::from_utf8_lossy(&raw.data).into_owned())
-        })
+        }))
     }
 
     /// Stops serving (idempotent).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop(&self) {
         let server = self.server.lock().ok().and_then(|mut s| s.take());
         drop(server);

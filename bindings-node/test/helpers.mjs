@@ -63,3 +63,32 @@ export async function bigFixture(n, member) {
   delete state.quotas
   return state
 }
+
+/** Whether this run takes the default path (calls on the Node thread); `make test` runs the suite again with PARSEC_TEAMS_NODE_THREADS=1. */
+export const NODE_THREAD_PATH = process.env.PARSEC_TEAMS_NODE_THREADS !== '1'
+
+/** The native client behind a Client (the package keeps it under a symbol). */
+export function nativeOf(client) {
+  const sym = Object.getOwnPropertySymbols(client).find((s) => s.description === 'parsec-teams.native')
+  return client[sym]
+}
+
+/** Fails unless `actual` is indistinguishable from `expected`, a JSON.parse result (keys in order, -0, prototypes). */
+export function assertSame(actual, expected, at = '$') {
+  if (expected === null || typeof expected !== 'object') {
+    assert.ok(Object.is(actual, expected), `${at}: ${String(actual)} is not ${String(expected)}`)
+    return
+  }
+  assert.ok(actual !== null && typeof actual === 'object', at)
+  assert.equal(Array.isArray(actual), Array.isArray(expected), `${at}: array-ness`)
+  assert.equal(Object.getPrototypeOf(actual), Object.getPrototypeOf(expected), `${at}: prototype`)
+  const keys = Reflect.ownKeys(actual)
+  assert.deepEqual(keys, Reflect.ownKeys(expected), `${at}: own keys in order`)
+  for (const k of keys) {
+    if (k === 'length' && Array.isArray(expected)) continue
+    const a = Object.getOwnPropertyDescriptor(actual, k)
+    const e = Object.getOwnPropertyDescriptor(expected, k)
+    assert.deepEqual([a.writable, a.enumerable, a.configurable], [e.writable, e.enumerable, e.configurable], `${at}[${String(k)}]: attributes`)
+    assertSame(a.value, e.value, `${at}[${JSON.stringify(k)}]`)
+  }
+}
