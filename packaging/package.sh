@@ -26,7 +26,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 DIST="$ROOT/dist"
 PKG="${PACKAGE_TARGET_DIR:-$ROOT/target/package}"   # CARGO_TARGET_DIR of the zig builds
-WORK="$PKG/work"                    # staging and test installs
+WORK="$ROOT/target/package-work"    # staging and test installs (always this tree's own)
 VENV="$ROOT/.venv-package"
 ARCH=$(uname -m)                    # x86_64 here; aarch64 on the release workflow's arm runner
 case "$ARCH" in x86_64) NODE_ARCH=x64 ;; aarch64) NODE_ARCH=arm64 ;; *) echo "package: unsupported arch $ARCH" >&2; exit 1 ;; esac
