@@ -48,9 +48,19 @@
  * THREADS. A pt_client or pt_admin_client may be shared by any number of
  * threads at once: each call blocks only its own thread, and all calls share
  * one connection pool, one quota pacer and one internal runtime (a few
- * worker threads started on first use). Free a client only when no call is
- * running on it. A pt_iter is used by one thread at a time. After fork(),
- * the child must create its own clients.
+ * worker threads started on first use). Every call holds a reference on its
+ * client: pt_client_free may run while calls that already began on other
+ * threads are running; they finish normally and the client is released when
+ * the last one returns. A call may not BEGIN after pt_client_free (the
+ * pointer is then dangling). pt_iter_next calls on one iterator from several
+ * threads are serialized (each item comes out exactly once); free an
+ * iterator only when no pt_iter_next on it is running.
+ *
+ * FORK. After fork(), in the child: a client made by the parent works (its
+ * calls use a runtime and a connection pool of the child's own); an iterator
+ * made by the parent fails at once with PT_ERR_VALIDATION (field "iter"):
+ * make a new one in the child. Fork while no call is running (a lock held by
+ * another thread at fork() stays held in the child).
  *
  * LOGGING. PARSEC_TEAMS_LOG=debug (or info, warn, error) prints one line per
  * request to stderr (method, path, status, attempt, time, request id; never
@@ -83,9 +93,10 @@
 
 /**
  * The version of the options structs this header describes; set by
- * `pt_client_options_init` / `pt_admin_client_options_init`.
+ * `pt_client_options_init` / `pt_admin_client_options_init`. Version 2 added
+ * `proxy` at the end of both structs; a struct of another version is refused.
  */
-#define PT_OPTIONS_VERSION 1
+#define PT_OPTIONS_VERSION 2
 
 /**
  * The outcome of every call. `PT_OK` is 0; every other value is an error
@@ -159,21 +170,27 @@ typedef enum pt_status {
 } pt_status;
 
 /**
- * A client of the team-administration API. Opaque; thread-safe like `pt_client`.
+ * A client of the team-administration API. Opaque; thread-safe, reference
+ * counted and usable after `fork()` like `pt_client`.
  */
 typedef struct pt_admin_client pt_admin_client;
 
 /**
  * A client of the Parsec for Teams API. Opaque. Thread-safe: one client may
  * be shared by any number of threads, each call blocking only its own thread;
- * calls share one connection pool and one quota pacer. Free it with
- * `pt_client_free` once no call is running.
+ * calls share one connection pool and one quota pacer. Each call holds a
+ * reference on the client, so `pt_client_free` may run while calls started
+ * earlier are still running: they finish normally and the client goes away
+ * when the last one returns. After `fork()`, the child's calls on a client
+ * made by the parent use a connection pool of the child's own.
  */
 typedef struct pt_client pt_client;
 
 /**
- * An auto-paginating walk over every item of a list operation. Opaque; use
- * it from one thread at a time. It keeps its client alive.
+ * An auto-paginating walk over every item of a list operation. Opaque. It
+ * keeps its client alive. Calls of `pt_iter_next` on one iterator from
+ * several threads are serialized (each item comes out once). It belongs to
+ * the process that made it: in a `fork()`ed child it fails at once.
  */
 typedef struct pt_iter pt_iter;
 
@@ -227,6 +244,14 @@ typedef struct pt_client_options {
    * Client-side quota pacing: < 0: default (on), 0: off, > 0: on.
    */
   int quota_pacing;
+  /**
+   * An explicit proxy URL (`http://` or `https://`, may carry
+   * `user:password@`) for every request; NULL: none given. A loopback base
+   * URL never goes through any proxy; an `https` base URL otherwise honours
+   * `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY`. A bad value: `PT_ERR_VALIDATION`
+   * with field `"proxy"`. (Added in `PT_OPTIONS_VERSION` 2.)
+   */
+  const char *proxy;
 } pt_client_options;
 
 /**
@@ -259,6 +284,11 @@ typedef struct pt_admin_client_options {
    * The longest `Retry-After` slept through, in milliseconds; < 0: 60000.
    */
   int64_t max_retry_wait_ms;
+  /**
+   * An explicit proxy URL; NULL: none given. The rules of
+   * `pt_client_options.proxy`. (Added in `PT_OPTIONS_VERSION` 2.)
+   */
+  const char *proxy;
 } pt_admin_client_options;
 
 /**
@@ -348,8 +378,10 @@ void pt_admin_client_options_init(struct pt_admin_client_options *options);
 struct pt_client *pt_client_new(const struct pt_client_options *options, struct pt_error **out_error);
 
 /**
- * Frees a client. NULL is fine. No call may be running on it, and it may not
- * be used afterwards (iterators made from it stay valid).
+ * Frees a client. NULL is fine. Calls that already began on other threads
+ * finish normally (each holds the client until it returns); no call may
+ * begin after this one, and the pointer may not be used afterwards
+ * (iterators made from the client stay valid).
  */
 void pt_client_free(struct pt_client *client);
 
@@ -360,7 +392,8 @@ void pt_client_free(struct pt_client *client);
 struct pt_admin_client *pt_admin_client_new(const struct pt_admin_client_options *options, struct pt_error **out_error);
 
 /**
- * Frees an admin client. NULL is fine. No call may be running on it.
+ * Frees an admin client. NULL is fine. The rules of `pt_client_free`: calls
+ * already running finish normally; none may begin afterwards.
  */
 void pt_admin_client_free(struct pt_admin_client *client);
 
@@ -413,11 +446,15 @@ enum pt_status pt_iter_new(const struct pt_client *client, const char *operation
  * Stores the next item as a JSON object in `*out_item_json`, fetching the
  * next page when needed; at the end returns `PT_OK` with `*out_item_json`
  * set to NULL. After an error, calling again retries the same page.
+ * Concurrent calls on one iterator are serialized: each waits for the one
+ * before, and every item is returned exactly once. In a child process
+ * (`fork()`) an iterator made by the parent fails at once with
+ * `PT_ERR_VALIDATION` (field `"iter"`): make a new one in the child.
  */
 enum pt_status pt_iter_next(struct pt_iter *iter, char **out_item_json, struct pt_error **out_error);
 
 /**
- * Frees an iterator. NULL is fine.
+ * Frees an iterator. NULL is fine. No `pt_iter_next` may be running on it.
  */
 void pt_iter_free(struct pt_iter *iter);
 

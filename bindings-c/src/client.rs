@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use parsec_teams::pagination::Paginator;
@@ -12,14 +13,15 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::ffi::{
-    block_on, clear_out, free_box, guard, guard_status, init_logging, json_type, non_null, opt_string, parse_json, parse_params, req_str,
-    take_options, write_json, write_text,
+    block_on, clear_out, fork_generation, free_box, guard, guard_status, hold, init_logging, json_type, non_null, opt_string, parse_json,
+    parse_params, release, req_str, take_options, write_json, write_text, ForkLocal,
 };
 use crate::status::{pt_error, pt_status};
 
 /// The version of the options structs this header describes; set by
-/// `pt_client_options_init` / `pt_admin_client_options_init`.
-pub const PT_OPTIONS_VERSION: u32 = 1;
+/// `pt_client_options_init` / `pt_admin_client_options_init`. Version 2 added
+/// `proxy` at the end of both structs; a struct of another version is refused.
+pub const PT_OPTIONS_VERSION: u32 = 2;
 
 /// What the `User-Agent` says about the caller's language.
 const LANGUAGE: &str = "c";
@@ -53,6 +55,12 @@ pub struct pt_client_options {
     pub quota_window_ms: i64,
     /// Client-side quota pacing: < 0: default (on), 0: off, > 0: on.
     pub quota_pacing: c_int,
+    /// An explicit proxy URL (`http://` or `https://`, may carry
+    /// `user:password@`) for every request; NULL: none given. A loopback base
+    /// URL never goes through any proxy; an `https` base URL otherwise honours
+    /// `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY`. A bad value: `PT_ERR_VALIDATION`
+    /// with field `"proxy"`. (Added in `PT_OPTIONS_VERSION` 2.)
+    pub proxy: *const c_char,
 }
 
 /// Options of `pt_admin_client_new`. Initialise with
@@ -72,24 +80,74 @@ pub struct pt_admin_client_options {
     pub max_retries: c_int,
     /// The longest `Retry-After` slept through, in milliseconds; < 0: 60000.
     pub max_retry_wait_ms: i64,
+    /// An explicit proxy URL; NULL: none given. The rules of
+    /// `pt_client_options.proxy`. (Added in `PT_OPTIONS_VERSION` 2.)
+    pub proxy: *const c_char,
 }
 
 /// A client of the Parsec for Teams API. Opaque. Thread-safe: one client may
 /// be shared by any number of threads, each call blocking only its own thread;
-/// calls share one connection pool and one quota pacer. Free it with
-/// `pt_client_free` once no call is running.
+/// calls share one connection pool and one quota pacer. Each call holds a
+/// reference on the client, so `pt_client_free` may run while calls started
+/// earlier are still running: they finish normally and the client goes away
+/// when the last one returns. After `fork()`, the child's calls on a client
+/// made by the parent use a connection pool of the child's own.
 pub struct pt_client {
     inner: Client,
+    home: Home,
 }
 
-/// A client of the team-administration API. Opaque; thread-safe like `pt_client`.
+/// A client of the team-administration API. Opaque; thread-safe, reference
+/// counted and usable after `fork()` like `pt_client`.
 pub struct pt_admin_client {
     inner: AdminClient,
+    home: Home,
 }
 
-/// An auto-paginating walk over every item of a list operation. Opaque; use
-/// it from one thread at a time. It keeps its client alive.
+/// The process a client was made in and, in a forked child, its caller with
+/// a connection pool of the child's own: a pooled connection of the parent is
+/// served by the parent's runtime threads, which do not exist in the child.
+struct Home {
+    generation: u64,
+    forked: ForkLocal<Caller>,
+}
+
+impl Home {
+    fn new() -> Home {
+        Home { generation: fork_generation(), forked: ForkLocal::new() }
+    }
+
+    fn caller<'a>(&'a self, own: &'a Caller) -> Result<&'a Caller> {
+        if fork_generation() == self.generation {
+            Ok(own)
+        } else {
+            self.forked.get_or_try_init(|| own.with_own_pool())
+        }
+    }
+}
+
+impl pt_client {
+    fn caller(&self) -> Result<&Caller> {
+        self.home.caller(self.inner.caller())
+    }
+}
+
+impl pt_admin_client {
+    fn caller(&self) -> Result<&Caller> {
+        self.home.caller(self.inner.caller())
+    }
+}
+
+/// An auto-paginating walk over every item of a list operation. Opaque. It
+/// keeps its client alive. Calls of `pt_iter_next` on one iterator from
+/// several threads are serialized (each item comes out once). It belongs to
+/// the process that made it: in a `fork()`ed child it fails at once.
 pub struct pt_iter {
+    generation: u64,
+    state: Mutex<IterState>,
+}
+
+struct IterState {
     pages: Paginator,
     buffer: VecDeque<Box<RawValue>>,
     done: bool,
@@ -105,7 +163,10 @@ fn check_version(version: u32) -> Result<()> {
     } else {
         Err(Error::validation(
             "options.version",
-            format!("must be PT_OPTIONS_VERSION ({PT_OPTIONS_VERSION}); initialise the options with pt_client_options_init / pt_admin_client_options_init (got {version})"),
+            format!(
+                "must be PT_OPTIONS_VERSION ({PT_OPTIONS_VERSION}); initialise the options with pt_client_options_init / \
+                 pt_admin_client_options_init, and recompile programs built against an older parsec_teams.h (got {version})"
+            ),
         ))
     }
 }
@@ -130,6 +191,7 @@ pub unsafe extern "C" fn pt_client_options_init(options: *mut pt_client_options)
             quota_limit: -1,
             quota_window_ms: -1,
             quota_pacing: -1,
+            proxy: std::ptr::null(),
         })
     };
 }
@@ -149,6 +211,7 @@ pub unsafe extern "C" fn pt_admin_client_options_init(options: *mut pt_admin_cli
             timeout_ms: -1,
             max_retries: -1,
             max_retry_wait_ms: -1,
+            proxy: std::ptr::null(),
         })
     };
 }
@@ -166,6 +229,7 @@ unsafe fn client_options(o: *const pt_client_options) -> Result<ClientOptions> {
         opts.api_key = opt_string(o.api_key, "api_key")?;
         opts.team_id = opt_string(o.team_id, "team_id")?;
         opts.base_url = opt_string(o.base_url, "base_url")?;
+        opts.proxy = opt_string(o.proxy, "proxy")?;
     }
     opts.timeout = ms(o.timeout_ms);
     opts.max_retries = u32::try_from(o.max_retries).ok();
@@ -191,6 +255,7 @@ unsafe fn admin_options(o: *const pt_admin_client_options) -> Result<AdminClient
     unsafe {
         opts.base_url = opt_string(o.base_url, "base_url")?;
         opts.token = opt_string(o.token, "token")?;
+        opts.proxy = opt_string(o.proxy, "proxy")?;
     }
     opts.timeout = ms(o.timeout_ms);
     opts.max_retries = u32::try_from(o.max_retries).ok();
@@ -208,17 +273,20 @@ pub unsafe extern "C" fn pt_client_new(options: *const pt_client_options, out_er
         init_logging();
         // SAFETY: header contract for `options`.
         let opts = unsafe { client_options(options) }?;
-        Ok(Box::into_raw(Box::new(pt_client { inner: Client::new(opts)? })))
+        let client = pt_client { inner: Client::new(opts)?, home: Home::new() };
+        Ok(Arc::into_raw(Arc::new(client)).cast_mut())
     })
     .unwrap_or(std::ptr::null_mut())
 }
 
-/// Frees a client. NULL is fine. No call may be running on it, and it may not
-/// be used afterwards (iterators made from it stay valid).
+/// Frees a client. NULL is fine. Calls that already began on other threads
+/// finish normally (each holds the client until it returns); no call may
+/// begin after this one, and the pointer may not be used afterwards
+/// (iterators made from the client stay valid).
 #[no_mangle]
 pub unsafe extern "C" fn pt_client_free(client: *mut pt_client) {
     // SAFETY: `client` came from `pt_client_new` (header contract).
-    unsafe { free_box(client) }
+    unsafe { release(client) }
 }
 
 /// Creates a client of the team-administration API. `options` may be NULL.
@@ -232,33 +300,23 @@ pub unsafe extern "C" fn pt_admin_client_new(
         init_logging();
         // SAFETY: header contract for `options`.
         let opts = unsafe { admin_options(options) }?;
-        Ok(Box::into_raw(Box::new(pt_admin_client { inner: AdminClient::new(opts)? })))
+        let client = pt_admin_client { inner: AdminClient::new(opts)?, home: Home::new() };
+        Ok(Arc::into_raw(Arc::new(client)).cast_mut())
     })
     .unwrap_or(std::ptr::null_mut())
 }
 
-/// Frees an admin client. NULL is fine. No call may be running on it.
+/// Frees an admin client. NULL is fine. The rules of `pt_client_free`: calls
+/// already running finish normally; none may begin afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn pt_admin_client_free(client: *mut pt_admin_client) {
     // SAFETY: `client` came from `pt_admin_client_new`.
-    unsafe { free_box(client) }
+    unsafe { release(client) }
 }
 
 // ---------------------------------------------------------------------------
 // The generic call path
 // ---------------------------------------------------------------------------
-
-unsafe fn teams_caller<'a>(client: *const pt_client) -> Result<&'a Caller> {
-    non_null(client, "client")?;
-    // SAFETY: a non-NULL client came from `pt_client_new` and is alive.
-    Ok(unsafe { &*client }.inner.caller())
-}
-
-unsafe fn admin_caller<'a>(client: *const pt_admin_client) -> Result<&'a Caller> {
-    non_null(client, "client")?;
-    // SAFETY: a non-NULL client came from `pt_admin_client_new` and is alive.
-    Ok(unsafe { &*client }.inner.caller())
-}
 
 fn lookup(api: Api, resource: &str, name: &str) -> Result<&'static Operation> {
     find_operation(api, resource, name)
@@ -300,9 +358,9 @@ pub unsafe fn call_teams(
     guard_status(out_error, || {
         // SAFETY: header contract for every pointer.
         unsafe {
-            let caller = teams_caller(client)?;
+            let client = hold(client, "client")?;
             non_null(out_json, "out_json")?;
-            run(caller, lookup(Api::Teams, resource, name)?, params_json, out_json)
+            run(client.caller()?, lookup(Api::Teams, resource, name)?, params_json, out_json)
         }
     })
 }
@@ -321,9 +379,9 @@ pub unsafe fn call_admin(
     guard_status(out_error, || {
         // SAFETY: header contract for every pointer.
         unsafe {
-            let caller = admin_caller(client)?;
+            let client = hold(client, "client")?;
             non_null(out_json, "out_json")?;
-            run(caller, lookup(Api::Admin, resource, name)?, params_json, out_json)
+            run(client.caller()?, lookup(Api::Admin, resource, name)?, params_json, out_json)
         }
     })
 }
@@ -343,10 +401,10 @@ pub unsafe extern "C" fn pt_call(
     guard_status(out_error, || {
         // SAFETY: header contract for every pointer.
         unsafe {
-            let caller = teams_caller(client)?;
+            let client = hold(client, "client")?;
             let op = lookup_qualified(Api::Teams, req_str(operation, "operation")?)?;
             non_null(out_json, "out_json")?;
-            run(caller, op, params_json, out_json)
+            run(client.caller()?, op, params_json, out_json)
         }
     })
 }
@@ -364,10 +422,10 @@ pub unsafe extern "C" fn pt_admin_call(
     guard_status(out_error, || {
         // SAFETY: header contract for every pointer.
         unsafe {
-            let caller = admin_caller(client)?;
+            let client = hold(client, "client")?;
             let op = lookup_qualified(Api::Admin, req_str(operation, "operation")?)?;
             non_null(out_json, "out_json")?;
-            run(caller, op, params_json, out_json)
+            run(client.caller()?, op, params_json, out_json)
         }
     })
 }
@@ -450,9 +508,9 @@ pub unsafe extern "C" fn pt_client_request(
 ) -> pt_status {
     clear_out(out_json);
     guard_status(out_error, || {
-        non_null(client, "client")?;
         // SAFETY: header contract for every pointer.
-        request_into(unsafe { (*client).inner.caller() }, method, path, query_json, body_json, out_json)
+        let client = unsafe { hold(client, "client") }?;
+        request_into(client.caller()?, method, path, query_json, body_json, out_json)
     })
 }
 
@@ -487,9 +545,9 @@ pub unsafe extern "C" fn pt_admin_client_request(
 ) -> pt_status {
     clear_out(out_json);
     guard_status(out_error, || {
-        non_null(client, "client")?;
         // SAFETY: header contract for every pointer.
-        request_into(unsafe { (*client).inner.caller() }, method, path, query_json, body_json, out_json)
+        let client = unsafe { hold(client, "client") }?;
+        request_into(client.caller()?, method, path, query_json, body_json, out_json)
     })
 }
 
@@ -505,10 +563,9 @@ pub unsafe extern "C" fn pt_admin_client_request(
 pub unsafe extern "C" fn pt_quota_status(client: *const pt_client, out_json: *mut *mut c_char, out_error: *mut *mut pt_error) -> pt_status {
     clear_out(out_json);
     guard_status(out_error, || {
-        non_null(client, "client")?;
-        non_null(out_json, "out_json")?;
         // SAFETY: a non-NULL client came from `pt_client_new`.
-        let client = unsafe { &*client };
+        let client = unsafe { hold(client, "client") }?;
+        non_null(out_json, "out_json")?;
         let list: Vec<Value> = client
             .inner
             .quota_status()
@@ -550,16 +607,18 @@ pub unsafe extern "C" fn pt_iter_new(
     guard_status(out_error, || {
         // SAFETY: header contract for every pointer.
         unsafe {
-            let caller = teams_caller(client)?;
+            let client = hold(client, "client")?;
             let op = lookup_qualified(Api::Teams, req_str(operation, "operation")?)?;
             non_null(out_iter, "out_iter")?;
             let mut args = parse_params(params_json)?;
+            let caller = client.caller()?;
             let caller = match take_options(&mut args)? {
                 Some(o) => caller.with_options(o),
                 None => caller.clone(),
             };
             let pages = Paginator::new(caller, op, args)?;
-            *out_iter = Box::into_raw(Box::new(pt_iter { pages, buffer: VecDeque::new(), done: false }));
+            let state = Mutex::new(IterState { pages, buffer: VecDeque::new(), done: false });
+            *out_iter = Box::into_raw(Box::new(pt_iter { generation: fork_generation(), state }));
             Ok(())
         }
     })
@@ -568,14 +627,28 @@ pub unsafe extern "C" fn pt_iter_new(
 /// Stores the next item as a JSON object in `*out_item_json`, fetching the
 /// next page when needed; at the end returns `PT_OK` with `*out_item_json`
 /// set to NULL. After an error, calling again retries the same page.
+/// Concurrent calls on one iterator are serialized: each waits for the one
+/// before, and every item is returned exactly once. In a child process
+/// (`fork()`) an iterator made by the parent fails at once with
+/// `PT_ERR_VALIDATION` (field `"iter"`): make a new one in the child.
 #[no_mangle]
 pub unsafe extern "C" fn pt_iter_next(iter: *mut pt_iter, out_item_json: *mut *mut c_char, out_error: *mut *mut pt_error) -> pt_status {
     clear_out(out_item_json);
     guard_status(out_error, || {
         non_null(iter, "iter")?;
         non_null(out_item_json, "out_item_json")?;
-        // SAFETY: a non-NULL iterator came from `pt_iter_new`, used by one thread at a time.
-        let it = unsafe { &mut *iter };
+        // SAFETY: a non-NULL iterator came from `pt_iter_new` and is not freed during the call.
+        let it = unsafe { &*iter };
+        if it.generation != fork_generation() {
+            return Err(Error::validation(
+                "iter",
+                "was made in the parent process before fork(): its pages would come through the parent's connections; \
+                 make a new iterator in this process (pt_iter_new)",
+            ));
+        }
+        // A panic while the lock was held left the state as the last completed step.
+        let mut guard = it.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let it = &mut *guard;
         loop {
             if let Some(item) = it.buffer.pop_front() {
                 return write_text(out_item_json, item.get());
@@ -591,7 +664,7 @@ pub unsafe extern "C" fn pt_iter_next(iter: *mut pt_iter, out_item_json: *mut *m
     })
 }
 
-/// Frees an iterator. NULL is fine.
+/// Frees an iterator. NULL is fine. No `pt_iter_next` may be running on it.
 #[no_mangle]
 pub unsafe extern "C" fn pt_iter_free(iter: *mut pt_iter) {
     // SAFETY: `iter` came from `pt_iter_new`.

@@ -1,13 +1,12 @@
 //! The boundary: the panic guard every entry point runs in, conversions of C
 //! pointers and strings, and the one shared tokio runtime.
 
-use std::any::Any;
 use std::ffi::{c_char, CStr, CString};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 use parsec_teams::{Error, RequestOptions, Result};
@@ -27,7 +26,7 @@ pub(crate) fn guard<T>(out_error: *mut *mut pt_error, f: impl FnOnce() -> Result
     let error = match panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => return Ok(v),
         Ok(Err(e)) => pt_error::from_error(&e),
-        Err(payload) => pt_error::internal(&panic_message(payload.as_ref())),
+        Err(payload) => pt_error::from_error(&Error::from_panic(payload)),
     };
     let code = error.code;
     if out_error.is_null() {
@@ -49,16 +48,6 @@ pub(crate) fn guard_status(out_error: *mut *mut pt_error, f: impl FnOnce() -> Re
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        format!("panic: {s}")
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        format!("panic: {s}")
-    } else {
-        "panic".to_owned()
-    }
-}
-
 /// Sets a non-NULL out-pointer to NULL before anything else happens, so the
 /// caller never sees garbage whatever the outcome.
 /// Drops a box this library handed out with `Box::into_raw`; NULL is a no-op
@@ -73,6 +62,37 @@ pub(crate) unsafe fn free_box<T>(p: *mut T) {
     let _ = panic::catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller's contract.
         drop(unsafe { Box::from_raw(p) });
+    }));
+}
+
+/// Takes a reference on a client handed out with `Arc::into_raw` for the
+/// length of one call, so that `pt_*_free` on another thread meanwhile only
+/// drops the caller's reference: the client lives until the call returns.
+///
+/// # Safety
+/// `p` is NULL or came from `Arc::into_raw` here, and its last reference has
+/// not been released before this call began (the header's rule).
+pub(crate) unsafe fn hold<T>(p: *const T, field: &str) -> Result<Arc<T>> {
+    non_null(p, field)?;
+    // SAFETY: the caller's contract: `p` is a live `Arc<T>` pointer.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Ok(Arc::from_raw(p))
+    }
+}
+
+/// Releases the reference `Arc::into_raw` handed out; NULL is a no-op and a
+/// panic in a destructor never crosses the boundary.
+///
+/// # Safety
+/// `p` is NULL or came from `Arc::into_raw` here and is released only once.
+pub(crate) unsafe fn release<T>(p: *mut T) {
+    if p.is_null() {
+        return;
+    }
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the caller's contract.
+        drop(unsafe { Arc::from_raw(p.cast_const()) });
     }));
 }
 
@@ -199,41 +219,119 @@ pub(crate) fn write_json(out: *mut *mut c_char, value: &Value) -> Result<()> {
     Ok(())
 }
 
-/// Set in a child process right after `fork()`: the runtime of the parent
-/// has no worker threads there, so the child needs one of its own.
-static FORKED: AtomicBool = AtomicBool::new(false);
+/// How many `fork()`s separate this process from the one that loaded the
+/// library: 0 in the original process, incremented in each child right after
+/// `fork()` (a `pthread_atfork` handler). An object remembers the generation it
+/// was made in; a different one means it was inherited from a parent.
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 
+#[cfg(unix)]
 extern "C" fn after_fork_in_child() {
-    FORKED.store(true, Ordering::SeqCst);
+    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The current fork generation (one atomic load once the handler is in place).
+/// The `pthread_atfork` handler is registered on first use, which is before any
+/// client, iterator or runtime exists.
+pub(crate) fn fork_generation() -> u64 {
+    static HANDLER: Once = Once::new();
+    HANDLER.call_once(|| {
+        #[cfg(unix)]
+        // SAFETY: registers a handler that only adds to an atomic (async-signal-safe).
+        unsafe {
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+        // Elsewhere (Windows) there is no fork(): the generation stays 0.
+    });
+    FORK_GENERATION.load(Ordering::Acquire)
+}
+
+/// A value that belongs to one process: made on first use in each fork
+/// generation, lock-free (a lock held by a parent thread at `fork()` would
+/// never be released in the child). The value of an ancestor process is kept
+/// (linked from the new one) but never used again: a thread of this process
+/// may still be reading its generation, and it is at most one value per
+/// `fork()`.
+pub(crate) struct ForkLocal<T> {
+    current: AtomicPtr<Slot<T>>,
+}
+
+struct Slot<T> {
+    generation: u64,
+    value: T,
+    /// The slot of the parent process, kept reachable, freed with this one.
+    ancestor: *mut Slot<T>,
+}
+
+impl<T> ForkLocal<T> {
+    pub(crate) const fn new() -> ForkLocal<T> {
+        ForkLocal { current: AtomicPtr::new(ptr::null_mut()) }
+    }
+
+    /// The value of this process, made by `make` when there is none yet.
+    pub(crate) fn get_or_try_init(&self, make: impl FnOnce() -> Result<T>) -> Result<&T> {
+        let generation = fork_generation();
+        let mut seen = self.current.load(Ordering::Acquire);
+        // SAFETY: a non-NULL pointer came from `Box::into_raw` below and is
+        // freed only by `drop`, which has `&mut self`.
+        if let Some(slot) = unsafe { seen.as_ref() } {
+            if slot.generation == generation {
+                return Ok(&slot.value);
+            }
+        }
+        let mine = Box::into_raw(Box::new(Slot { generation, value: make()?, ancestor: seen }));
+        loop {
+            match self.current.compare_exchange(seen, mine, Ordering::AcqRel, Ordering::Acquire) {
+                // SAFETY: just stored; lives until `drop`.
+                Ok(_) => return Ok(unsafe { &(*mine).value }),
+                Err(now) => {
+                    // SAFETY: as above.
+                    if let Some(slot) = unsafe { now.as_ref() } {
+                        if slot.generation == generation {
+                            // Another thread of this process won: ours was never shared.
+                            // SAFETY: `mine` came from `Box::into_raw` and nobody else saw it.
+                            let mut lost = unsafe { Box::from_raw(mine) };
+                            lost.ancestor = ptr::null_mut();
+                            return Ok(&slot.value);
+                        }
+                    }
+                    // SAFETY: `mine` is still ours alone.
+                    unsafe { (*mine).ancestor = now };
+                    seen = now;
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for Slot<T> {
+    fn drop(&mut self) {
+        if !self.ancestor.is_null() {
+            // SAFETY: `ancestor` came from `Box::into_raw` and is owned by this slot only.
+            drop(unsafe { Box::from_raw(self.ancestor) });
+        }
+    }
+}
+
+impl<T> Drop for ForkLocal<T> {
+    fn drop(&mut self) {
+        let p = *self.current.get_mut();
+        if !p.is_null() {
+            // SAFETY: came from `Box::into_raw`; `&mut self` means no reader is left.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
 }
 
 /// The process's one runtime, created on first use. After `fork()`, the child
 /// gets a runtime of its own (the parent's worker threads do not exist there).
-/// The fast path is one atomic load; `getpid()` is only asked after a fork.
+/// The fast path is two atomic loads.
 pub(crate) fn runtime() -> &'static Runtime {
-    static MAIN: OnceLock<(u32, Runtime)> = OnceLock::new();
-    static CHILDREN: Mutex<Vec<(u32, &'static Runtime)>> = Mutex::new(Vec::new());
-    let (owner, rt) = MAIN.get_or_init(|| {
-        // SAFETY: registers a handler that only stores to an atomic.
-        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
-        (std::process::id(), build_runtime())
-    });
-    if !FORKED.load(Ordering::Relaxed) {
-        return rt;
+    static RUNTIME: ForkLocal<Runtime> = ForkLocal::new();
+    match RUNTIME.get_or_try_init(|| Ok(build_runtime())) {
+        Ok(rt) => rt,
+        Err(_) => unreachable!("build_runtime returns a runtime or panics"),
     }
-    let pid = std::process::id();
-    if *owner == pid {
-        return rt;
-    }
-    let mut children = CHILDREN.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, rt)) = children.iter().find(|(p, _)| *p == pid) {
-        return rt;
-    }
-    // The inherited list belongs to ancestors; this process only needs its own.
-    children.clear();
-    let rt: &'static Runtime = Box::leak(Box::new(build_runtime()));
-    children.push((pid, rt));
-    rt
 }
 
 fn build_runtime() -> Runtime {
@@ -272,7 +370,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_panic_becomes_pt_err_internal() {
+    fn a_panic_becomes_pt_err_internal_with_the_core_message() {
         let mut err: *mut pt_error = ptr::null_mut();
         let prev = panic::take_hook();
         panic::set_hook(Box::new(|_| {}));
@@ -283,7 +381,7 @@ mod tests {
         let e = unsafe { &*err };
         assert_eq!(e.code, pt_status::PT_ERR_INTERNAL);
         let msg = unsafe { CStr::from_ptr(e.message) }.to_str().unwrap();
-        assert!(msg.contains("panic: boom"), "{msg}");
+        assert_eq!(msg, "internal error in parsec-teams (please report it): boom");
         unsafe { crate::status::pt_error_free(err) };
     }
 

@@ -128,22 +128,6 @@ impl pt_error {
             body: c_opt(e.body()),
         }
     }
-
-    /// The error of a caught panic.
-    pub(crate) fn internal(what: &str) -> pt_error {
-        pt_error {
-            code: pt_status::PT_ERR_INTERNAL,
-            http_status: 0,
-            message: c_string(&format!("internal error in the parsec-teams library (please report it): {what}")).into_raw(),
-            request_id: ptr::null_mut(),
-            retry_after: -1.0,
-            retryable: false,
-            may_have_been_applied: false,
-            retries_taken: 0,
-            field: ptr::null_mut(),
-            body: ptr::null_mut(),
-        }
-    }
 }
 
 unsafe fn free_c(s: *mut c_char) {

@@ -14,12 +14,16 @@
 
 #include "parsec_teams.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +36,7 @@
 static int g_passed, g_failed, g_checks_failed_in_test;
 static const char *g_test = "";
 static const char *g_mock_bin;
+static const char *g_self; /* argv[0]: re-executed for the logging test */
 
 #define CHECK(cond)                                                                       \
     do {                                                                                  \
@@ -1074,7 +1079,715 @@ static void test_fork_child(void) {
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Hardening (issue 11)                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Sleeps `ms` milliseconds (only to wait for something that is polled). */
+static void sleep_ms(long ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Waits (up to 10 s) until the server has seen `n` requests containing `needle`. */
+static int wait_until_seen(pt_client *ctl, const char *needle, int n) {
+    int i;
+    for (i = 0; i < 1000; i++) {
+        char *log = seen(ctl);
+        int got = count_of(log, needle);
+        pt_string_free(log);
+        if (got >= n) return 1;
+        sleep_ms(10);
+    }
+    return 0;
+}
+
+/* An iterator made before fork() fails at once in the child with a clear
+ * PT_ERR_VALIDATION (field "iter"), instead of hanging until its timeout on
+ * connections served by the parent's runtime threads. */
+static void test_iter_made_before_fork_fails_at_once_in_the_child(void) {
+    pt_client *c = new_client();
+    pt_iter *it = NULL;
+    pt_error *err = NULL;
+    char *item = NULL;
+    int i, status = -1;
+    pid_t pid;
+    reset(c);
+    /* Timeout 3 s: without the fix the child's page fetch waits that long, then PT_ERR_TIMEOUT. */
+    CHECK_STATUS(pt_iter_new(c, "members.list", "{\"limit\": 10, \"_options\": {\"timeout_ms\": 3000, \"max_retries\": 0}}", &it, &err), PT_OK);
+    for (i = 0; i < 10; i++) { /* exactly the first page: the next item needs a request */
+        CHECK_STATUS(pt_iter_next(it, &item, &err), PT_OK);
+        CHECK(item != NULL);
+        pt_string_free(item);
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        pt_status s = pt_iter_next(it, &item, &err);
+        int ok = s == PT_ERR_VALIDATION && item == NULL && err != NULL && err->field != NULL &&
+                 strcmp(err->field, "iter") == 0 && strstr(err->message, "fork") != NULL;
+        if (!ok) fprintf(stderr, "  child: %s %s\n", pt_status_name(s), err ? err->message : "(no error)");
+        pt_string_free(item);
+        pt_error_free(err);
+        pt_iter_free(it); /* freeing it in the child is fine */
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    if (pid > 0) {
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    /* The parent's iterator goes on. */
+    CHECK_STATUS(pt_iter_next(it, &item, &err), PT_OK);
+    CHECK_CONTAINS(item, "\"user_id\":11");
+    pt_string_free(item);
+    pt_iter_free(it);
+    pt_client_free(c);
+}
+
+/* A client made (and used) before fork() works in the child: the child's
+ * calls go through a connection pool of its own. */
+static void test_client_made_before_fork_works_in_the_child(void) {
+    pt_client *c = new_client();
+    pt_admin_client *a = new_admin(g_mock.admin_token);
+    char *json = NULL, *log;
+    int status = -1;
+    pid_t pid;
+    reset(c);
+    /* Both pools hold an idle connection opened by the parent's runtime. */
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 3}", &json, NULL), PT_OK);
+    pt_string_free(json);
+    CHECK_STATUS(pt_admin_teams_get(a, "{\"id\": \"2\"}", &json, NULL), PT_OK);
+    pt_string_free(json);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        pt_error *err = NULL;
+        int ok;
+        pt_status s = pt_members_get(c, "{\"user_id\": 2, \"_options\": {\"timeout_ms\": 3000, \"max_retries\": 0}}", &json, &err);
+        ok = s == PT_OK && json && strstr(json, "grace.lovelace@example.com");
+        if (!ok) fprintf(stderr, "  child members.get: %s %s\n", pt_status_name(s), err ? err->message : "");
+        pt_string_free(json);
+        pt_error_free(err);
+        err = NULL;
+        s = pt_admin_teams_get(a, "{\"id\": \"3\", \"_options\": {\"timeout_ms\": 3000, \"max_retries\": 0}}", &json, &err);
+        if (s != PT_OK) fprintf(stderr, "  child admin teams.get: %s %s\n", pt_status_name(s), err ? err->message : "");
+        ok = ok && s == PT_OK && json != NULL;
+        pt_string_free(json);
+        pt_error_free(err);
+        pt_admin_client_free(a);
+        pt_client_free(c);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    if (pid > 0) {
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    /* The parent's clients are unharmed, and each call reached the server once. */
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 4}", &json, NULL), PT_OK);
+    pt_string_free(json);
+    log = seen(c);
+    CHECK(count_of(log, "/members/2\"") == 1);
+    CHECK(count_of(log, "\"path\":\"/api/v1/teams/3\"") == 1);
+    CHECK(count_of(log, "\"method\":") == 5);
+    pt_string_free(log);
+    pt_admin_client_free(a);
+    pt_client_free(c);
+}
+
+/* pt_iter_next on one iterator from several threads at once: the calls are
+ * serialized, so every item comes out exactly once and each page is fetched once. */
+#define ITER_THREADS 4
+typedef struct {
+    pt_iter *it;
+    pthread_mutex_t *lock;
+    int *seen_ids; /* count per user_id, 1..50 */
+    int errors;
+} iter_thread_arg;
+
+static void *iter_thread_main(void *p) {
+    iter_thread_arg *t = p;
+    for (;;) {
+        char *item = NULL;
+        pt_error *err = NULL;
+        pt_status s = pt_iter_next(t->it, &item, &err);
+        const char *u;
+        if (s != PT_OK) {
+            t->errors++;
+            pt_error_free(err);
+            return NULL;
+        }
+        if (item == NULL) return NULL;
+        u = strstr(item, "\"user_id\":");
+        if (u) {
+            int id = atoi(u + strlen("\"user_id\":"));
+            pthread_mutex_lock(t->lock);
+            if (id >= 1 && id <= 50) t->seen_ids[id]++;
+            else t->errors++;
+            pthread_mutex_unlock(t->lock);
+        } else {
+            t->errors++;
+        }
+        pt_string_free(item);
+    }
+}
+
+static void test_concurrent_iter_next_is_serialized(void) {
+    pt_client *c = new_client();
+    pt_iter *it = NULL;
+    pt_error *err = NULL;
+    pthread_t th[ITER_THREADS];
+    iter_thread_arg args[ITER_THREADS];
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    int ids[51] = {0};
+    int i, errors = 0, once = 0;
+    char *log;
+    reset(c);
+    CHECK_STATUS(pt_iter_new(c, "members.list", "{\"limit\": 5}", &it, &err), PT_OK);
+    for (i = 0; i < ITER_THREADS; i++) {
+        args[i].it = it;
+        args[i].lock = &lock;
+        args[i].seen_ids = ids;
+        args[i].errors = 0;
+        CHECK(pthread_create(&th[i], NULL, iter_thread_main, &args[i]) == 0);
+    }
+    for (i = 0; i < ITER_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        errors += args[i].errors;
+    }
+    for (i = 1; i <= 50; i++) once += ids[i] == 1;
+    CHECK(errors == 0);
+    CHECK(once == 50);
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"GET\"") == 10); /* 10 pages of 5, each fetched once */
+    pt_string_free(log);
+    pt_iter_free(it);
+    pt_client_free(c);
+}
+
+/* pt_client_free / pt_admin_client_free while another thread is inside a call
+ * on that client: the call completes normally (it keeps the client alive). */
+typedef struct {
+    pt_client *client;
+    pt_admin_client *admin;
+    pt_status status;
+    char *json;
+} slow_call_arg;
+
+static void *slow_call_main(void *p) {
+    slow_call_arg *t = p;
+    if (t->client)
+        t->status = pt_members_get(t->client, "{\"user_id\": 2}", &t->json, NULL);
+    else
+        t->status = pt_admin_teams_get(t->admin, "{\"id\": \"2\"}", &t->json, NULL);
+    return NULL;
+}
+
+static void test_client_free_during_a_call_is_safe(void) {
+    pt_client *ctl = new_client();
+    pt_client_options opts;
+    pt_admin_client_options aopts;
+    slow_call_arg arg;
+    pthread_t th;
+    char *log;
+    reset(ctl);
+    /* The first attempt is handled at once (so it shows in the log) and
+     * answered 3 s later: the client's 1 s timeout ends it, and the retry
+     * (which reads the client's settings and pool again) runs after the free. */
+    fault(ctl, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"delay_ms\": 3000}");
+    fault(ctl, "{\"method\": \"GET\", \"path\": \"/api/v1/teams/2\", \"delay_ms\": 3000}");
+
+    memset(&arg, 0, sizeof arg);
+    pt_client_options_init(&opts);
+    opts.base_url = g_mock.base_url;
+    opts.api_key = g_mock.api_key;
+    opts.timeout_ms = 1000;
+    opts.max_retries = 1;
+    arg.client = pt_client_new(&opts, NULL);
+    CHECK(arg.client != NULL);
+    CHECK(pthread_create(&th, NULL, slow_call_main, &arg) == 0);
+    CHECK(wait_until_seen(ctl, "/members/2\"", 1));
+    pt_client_free(arg.client); /* while the call waits for its first answer */
+    pthread_join(th, NULL);
+    CHECK_STATUS(arg.status, PT_OK);
+    CHECK_CONTAINS(arg.json, "grace.lovelace@example.com");
+    pt_string_free(arg.json);
+
+    memset(&arg, 0, sizeof arg);
+    pt_admin_client_options_init(&aopts);
+    aopts.base_url = g_mock.base_url;
+    aopts.token = g_mock.admin_token;
+    aopts.timeout_ms = 1000;
+    aopts.max_retries = 1;
+    arg.admin = pt_admin_client_new(&aopts, NULL);
+    CHECK(arg.admin != NULL);
+    CHECK(pthread_create(&th, NULL, slow_call_main, &arg) == 0);
+    CHECK(wait_until_seen(ctl, "\"path\":\"/api/v1/teams/2\"", 1));
+    pt_admin_client_free(arg.admin);
+    pthread_join(th, NULL);
+    CHECK_STATUS(arg.status, PT_OK);
+    CHECK_CONTAINS(arg.json, "Design");
+    pt_string_free(arg.json);
+
+    log = seen(ctl);
+    CHECK(count_of(log, "/members/2\"") == 2);                 /* the timed-out attempt and the retry */
+    CHECK(count_of(log, "\"path\":\"/api/v1/teams/2\"") == 2);
+    pt_string_free(log);
+    pt_client_free(ctl);
+}
+
+/* A one-connection HTTP "proxy" on 127.0.0.1: records what it was sent and
+ * answers 502. */
+typedef struct {
+    int fd;
+    int port;
+    char got[2048];
+} fake_proxy;
+
+static int fake_proxy_open(fake_proxy *p) {
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    memset(p, 0, sizeof *p);
+    p->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (p->fd < 0) return -1;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (bind(p->fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(p->fd, 8) != 0 ||
+        getsockname(p->fd, (struct sockaddr *)&addr, &len) != 0) {
+        close(p->fd);
+        return -1;
+    }
+    p->port = ntohs(addr.sin_port);
+    return 0;
+}
+
+/* Whether a connection is waiting to be accepted (nothing waits here). */
+static int fake_proxy_was_contacted(fake_proxy *p) {
+    struct pollfd pfd;
+    pfd.fd = p->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) > 0;
+}
+
+static void *fake_proxy_main(void *arg) {
+    fake_proxy *p = arg;
+    struct pollfd pfd;
+    size_t n = 0;
+    int conn;
+    static const char answer[] = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    pfd.fd = p->fd;
+    pfd.events = POLLIN;
+    if (poll(&pfd, 1, 10000) <= 0) return NULL;
+    conn = accept(p->fd, NULL, NULL);
+    if (conn < 0) return NULL;
+    while (n + 1 < sizeof p->got) {
+        ssize_t r = read(conn, p->got + n, sizeof p->got - 1 - n);
+        if (r <= 0) break;
+        n += (size_t)r;
+        p->got[n] = '\0';
+        if (strstr(p->got, "\r\n\r\n")) break;
+    }
+    if (write(conn, answer, sizeof answer - 1) < 0) {
+    }
+    close(conn);
+    return NULL;
+}
+
+static void test_proxy_option_is_passed_through(void) {
+    pt_client_options opts;
+    pt_admin_client_options aopts;
+    pt_error *err = NULL;
+    pt_client *c;
+    pt_admin_client *a;
+    fake_proxy fp;
+    pthread_t th;
+    char proxy_url[64], *json = NULL, *log;
+    const char *secret;
+
+    /* A bad proxy value is refused, naming the option (the core checks it
+     * where a proxy can apply: a base URL off loopback). */
+    pt_client_options_init(&opts);
+    CHECK(opts.proxy == NULL);
+    opts.api_key = g_mock.api_key;
+    opts.base_url = "https://api.parsec-teams.invalid";
+    opts.proxy = "ftp://proxy.example.com";
+    c = pt_client_new(&opts, &err);
+    CHECK(c == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, "proxy");
+    pt_error_free(err);
+    err = NULL;
+    pt_admin_client_options_init(&aopts);
+    CHECK(aopts.proxy == NULL);
+    aopts.base_url = "https://admin.parsec-teams.invalid";
+    aopts.token = g_mock.admin_token;
+    aopts.proxy = "not a url";
+    a = pt_admin_client_new(&aopts, &err);
+    CHECK(a == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, "proxy");
+    pt_error_free(err);
+    err = NULL;
+
+    /* An https base URL goes through the given proxy: a CONNECT tunnel, so the
+     * proxy never sees the key. */
+    if (fake_proxy_open(&fp) != 0) {
+        CHECK(!"fake proxy opened");
+        return;
+    }
+    snprintf(proxy_url, sizeof proxy_url, "http://127.0.0.1:%d", fp.port);
+    CHECK(pthread_create(&th, NULL, fake_proxy_main, &fp) == 0);
+    opts.base_url = "https://api.parsec-teams.invalid";
+    opts.proxy = proxy_url;
+    opts.max_retries = 0;
+    c = pt_client_new(&opts, &err);
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2}", &json, &err), PT_ERR_CONNECTION);
+        pt_error_free(err);
+        err = NULL;
+    }
+    pthread_join(th, NULL);
+    CHECK(strncmp(fp.got, "CONNECT api.parsec-teams.invalid:443 ", 37) == 0);
+    secret = strchr(g_mock.api_key, '.');
+    CHECK(secret != NULL && strstr(fp.got, secret + 1) == NULL);
+    pt_client_free(c);
+    close(fp.fd);
+
+    /* A loopback base URL never uses the proxy, given or from the environment. */
+    if (fake_proxy_open(&fp) != 0) {
+        CHECK(!"fake proxy opened");
+        return;
+    }
+    snprintf(proxy_url, sizeof proxy_url, "http://127.0.0.1:%d", fp.port);
+    setenv("HTTP_PROXY", proxy_url, 1);
+    setenv("http_proxy", proxy_url, 1);
+    setenv("ALL_PROXY", proxy_url, 1);
+    opts.base_url = g_mock.base_url;
+    opts.proxy = proxy_url;
+    c = pt_client_new(&opts, &err);
+    opts.proxy = NULL;
+    pt_client_free(NULL);
+    {
+        pt_client *from_env = pt_client_new(&opts, &err);
+        CHECK(c != NULL && from_env != NULL);
+        if (c && from_env) {
+            reset(c);
+            CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2, \"_options\": {\"timeout_ms\": 3000}}", &json, &err), PT_OK);
+            pt_string_free(json);
+            CHECK_STATUS(pt_members_get(from_env, "{\"user_id\": 3, \"_options\": {\"timeout_ms\": 3000}}", &json, &err), PT_OK);
+            pt_string_free(json);
+            log = seen(c);
+            CHECK(count_of(log, "\"method\":\"GET\"") == 2);
+            pt_string_free(log);
+        }
+        pt_client_free(from_env);
+    }
+    CHECK(!fake_proxy_was_contacted(&fp));
+    unsetenv("HTTP_PROXY");
+    unsetenv("http_proxy");
+    unsetenv("ALL_PROXY");
+    pt_client_free(c);
+    close(fp.fd);
+}
+
+/* PARSEC_TEAMS_LOG=debug: log lines on stderr, never the key. Logging is set
+ * up once per process, so the check runs in a fresh process (this program
+ * re-executed with --log-child). */
+static int log_child(void) {
+    pt_error *err = NULL;
+    char *json = NULL;
+    pt_client *c = pt_client_new(NULL, &err);
+    pt_status s;
+    if (c == NULL) return 3;
+    s = pt_members_get(c, "{\"user_id\": 2}", &json, &err);
+    pt_string_free(json);
+    pt_error_free(err);
+    pt_client_free(c);
+    return s == PT_OK ? 0 : 4;
+}
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n;
+    if (f == NULL) return NULL;
+    buf = calloc(1, 1 << 16);
+    n = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+    if (buf) buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_logging_from_c_goes_to_stderr_without_the_key(void) {
+    char path[] = "/tmp/pt_log_XXXXXX";
+    char *text;
+    int fd = mkstemp(path), status = -1;
+    const char *secret = strchr(g_mock.api_key, '.');
+    pid_t pid;
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        const char *argv[3];
+        argv[0] = g_self;
+        argv[1] = "--log-child";
+        argv[2] = NULL;
+        dup2(fd, STDERR_FILENO);
+        setenv("PARSEC_TEAMS_LOG", "debug", 1);
+        setenv("PARSEC_API_KEY", g_mock.api_key, 1);
+        setenv("PARSEC_BASE_URL", g_mock.base_url, 1);
+        execv(g_self, (char *const *)argv);
+        _exit(127);
+    }
+    close(fd);
+    CHECK(pid > 0);
+    if (pid > 0) {
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    text = read_file(path);
+    unlink(path);
+    CHECK_CONTAINS(text, "DEBUG");
+    CHECK_CONTAINS(text, "parsec_teams");
+    CHECK_CONTAINS(text, "method=\"GET\"");
+    CHECK_CONTAINS(text, "/members/2");
+    CHECK_CONTAINS(text, "status=200");
+    CHECK_CONTAINS(text, "request_id=\"req_");
+    CHECK(text != NULL && secret != NULL && strstr(text, secret + 1) == NULL);
+    CHECK(text != NULL && strstr(text, g_mock.api_key) == NULL);
+    if (text && secret && strstr(text, secret + 1)) fprintf(stderr, "  the log carries the key:\n%s\n", text);
+    free(text);
+}
+
+/* NULL, "", whitespace and "null" all mean "no parameters". */
+static void test_empty_and_null_params_mean_no_params(void) {
+    pt_client *c = new_client();
+    static const char *const none[] = {"", "null", "  ", " null "};
+    char *json = NULL, *log;
+    pt_error *err = NULL;
+    size_t i;
+    reset(c);
+    for (i = 0; i < COUNT(none); i++) {
+        CHECK_STATUS(pt_members_list(c, none[i], &json, &err), PT_OK);
+        CHECK_CONTAINS(json, "\"count\":50");
+        pt_string_free(json);
+        pt_error_free(err);
+        err = NULL;
+        /* A required parameter is then missing (not "params_json is invalid"). */
+        EXPECT_VALIDATION(pt_members_get(c, none[i], &json, &err), err, "user_id");
+        pt_error_free(err);
+        err = NULL;
+        CHECK_STATUS(pt_call(c, "groups.list", none[i], &json, &err), PT_OK);
+        pt_string_free(json);
+        pt_error_free(err);
+        err = NULL;
+    }
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"GET\"") == 8);
+    CHECK(count_of(log, "\"query\":\"offset=0&limit=50\"") == 8); /* the defaults, as with NULL */
+    pt_string_free(log);
+    pt_client_free(c);
+}
+
+/* Options given but with NULL fields read PARSEC_API_KEY, PARSEC_TEAM_ID and
+ * PARSEC_BASE_URL (and the admin ones), like NULL options do. */
+static void test_environment_variables_fill_null_option_fields(void) {
+    pt_client_options opts;
+    pt_admin_client_options aopts;
+    pt_client *c, *ctl = new_client();
+    pt_admin_client *a;
+    pt_error *err = NULL;
+    char *json = NULL, *log, want[256];
+    reset(ctl);
+    setenv("PARSEC_API_KEY", g_mock.api_key, 1);
+    setenv("PARSEC_BASE_URL", g_mock.base_url, 1);
+    setenv("PARSEC_TEAM_ID", "envteam01", 1);
+    setenv("PARSEC_ADMIN_BASE_URL", g_mock.base_url, 1);
+    setenv("PARSEC_ADMIN_TOKEN", g_mock.admin_token, 1);
+    pt_client_options_init(&opts);
+    c = pt_client_new(&opts, &err);
+    CHECK(c != NULL && err == NULL);
+    /* The team id from the environment is the one in the path (the mock refuses it). */
+    CHECK(pt_members_get(c, "{\"user_id\": 3}", &json, &err) != PT_OK);
+    pt_error_free(err);
+    err = NULL;
+    pt_client_free(c);
+    unsetenv("PARSEC_TEAM_ID");
+    c = pt_client_new(&opts, &err); /* team id from the key now */
+    CHECK(c != NULL);
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 3}", &json, &err), PT_OK);
+    CHECK_CONTAINS(json, "alan.lovelace@example.com");
+    pt_string_free(json);
+    pt_client_free(c);
+    pt_admin_client_options_init(&aopts);
+    a = pt_admin_client_new(&aopts, &err);
+    CHECK(a != NULL);
+    CHECK_STATUS(pt_admin_teams_get(a, "{\"id\": \"2\"}", &json, &err), PT_OK);
+    pt_string_free(json);
+    pt_admin_client_free(a);
+    unsetenv("PARSEC_API_KEY");
+    unsetenv("PARSEC_BASE_URL");
+    unsetenv("PARSEC_ADMIN_BASE_URL");
+    unsetenv("PARSEC_ADMIN_TOKEN");
+    log = seen(ctl);
+    CHECK_CONTAINS(log, "\"path\":\"/v1/teams/envteam01/members/3\"");
+    snprintf(want, sizeof want, "\"path\":\"/v1/teams/%s/members/3\"", g_mock.team_id);
+    CHECK_CONTAINS(log, want);
+    CHECK_CONTAINS(log, "\"path\":\"/api/v1/teams/2\"");
+    CHECK(count_of(log, "\"method\":") == 3);
+    pt_string_free(log);
+    pt_client_free(ctl);
+}
+
+/* Load: 16 threads on one client, 500 calls each, all complete. */
+#define LOAD_THREADS 16
+#define LOAD_CALLS 500
+
+typedef struct {
+    const pt_client *client;
+    int index;
+    int ok;
+    int wrong;
+} load_arg;
+
+static void *load_main(void *p) {
+    load_arg *t = p;
+    int i;
+    for (i = 0; i < LOAD_CALLS; i++) {
+        int user = 1 + (t->index * 7 + i) % 50;
+        char params[64], want[32], *json = NULL;
+        pt_error *err = NULL;
+        pt_status s;
+        snprintf(params, sizeof params, "{\"user_id\": %d}", user);
+        snprintf(want, sizeof want, "\"user_id\":%d,", user);
+        s = pt_members_get(t->client, params, &json, &err);
+        if (s == PT_OK && json && strstr(json, want)) t->ok++;
+        else {
+            if (t->wrong++ == 0) fprintf(stderr, "  thread %d call %d: %s %s\n", t->index, i, pt_status_name(s), err ? err->message : "");
+        }
+        pt_string_free(json);
+        pt_error_free(err);
+    }
+    return NULL;
+}
+
+static void test_sixteen_threads_500_calls_each(void) {
+    pt_client *c = new_client();
+    pthread_t th[LOAD_THREADS];
+    load_arg args[LOAD_THREADS];
+    int i, ok = 0, wrong = 0;
+    char *log;
+    reset(c);
+    for (i = 0; i < LOAD_THREADS; i++) {
+        args[i].client = c;
+        args[i].index = i;
+        args[i].ok = args[i].wrong = 0;
+        CHECK(pthread_create(&th[i], NULL, load_main, &args[i]) == 0);
+    }
+    for (i = 0; i < LOAD_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ok += args[i].ok;
+        wrong += args[i].wrong;
+    }
+    CHECK(wrong == 0);
+    CHECK(ok == LOAD_THREADS * LOAD_CALLS);
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"GET\"") == LOAD_THREADS * LOAD_CALLS);
+    CHECK(count_of(log, "\"status\":200") == LOAD_THREADS * LOAD_CALLS);
+    pt_string_free(log);
+    pt_client_free(c);
+}
+
+/* Through C: a 503 on a GET is retried (retries_taken exact, not applied);
+ * a 503 on a POST is not retried and may have been applied. */
+static void test_retried_503_get_and_non_retried_503_post(void) {
+    pt_client *c = new_client();
+    char *json = NULL, *log;
+    pt_error *err = NULL;
+
+    reset(c);
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 9, \"status\": 503}");
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2, \"_options\": {\"max_retries\": 2}}", &json, &err), PT_ERR_SERVER);
+    CHECK(json == NULL);
+    CHECK(err != NULL);
+    if (err) {
+        CHECK(err->http_status == 503);
+        CHECK(err->retries_taken == 2);
+        CHECK(!err->may_have_been_applied);
+        CHECK(err->retryable);
+        CHECK_CONTAINS(err->message, "503");
+    }
+    pt_error_free(err);
+    err = NULL;
+    log = seen(c);
+    CHECK(count_of(log, "\"status\":503") == 3);
+    CHECK(count_of(log, "\"method\":") == 3);
+    pt_string_free(log);
+
+    /* Two 503s then the answer: success after two retries. */
+    reset(c);
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/members/2\", \"times\": 2, \"status\": 503}");
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2, \"_options\": {\"max_retries\": 2}}", &json, &err), PT_OK);
+    CHECK_CONTAINS(json, "grace.lovelace@example.com");
+    pt_string_free(json);
+    log = seen(c);
+    CHECK(count_of(log, "\"status\":503") == 2);
+    CHECK(count_of(log, "\"status\":200") == 1);
+    pt_string_free(log);
+
+    reset(c);
+    fault(c, "{\"method\": \"POST\", \"path\": \"/v1/teams/*/groups\", \"times\": 9, \"status\": 503}");
+    CHECK_STATUS(pt_groups_create(c, "{\"group_name\": \"Retry\", \"allow_connections_within_group\": false, \"show_user_assigned_managed_hosts\": false, \"show_personal_hosts\": false, \"_options\": {\"max_retries\": 2}}", &json, &err),
+                 PT_ERR_SERVER);
+    CHECK(json == NULL);
+    CHECK(err != NULL);
+    if (err) {
+        CHECK(err->http_status == 503);
+        CHECK(err->retries_taken == 0);
+        CHECK(err->may_have_been_applied);
+        CHECK(!err->retryable);
+    }
+    pt_error_free(err);
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"POST\"") == 1);
+    CHECK(count_of(log, "\"method\":") == 1);
+    pt_string_free(log);
+    pt_client_free(c);
+}
+
+/* A huge Retry-After on a 429 of a paced operation is a rate-limit error with
+ * retry_after set, not a panic (PT_ERR_INTERNAL). */
+static void test_huge_retry_after_is_rate_limited_not_internal(void) {
+    pt_client *c = new_client();
+    char *json = NULL;
+    pt_error *err = NULL;
+    reset(c);
+    fault(c, "{\"method\": \"GET\", \"path\": \"/v1/teams/*/events\", \"times\": 1, \"status\": 429, \"retry_after\": 9223372036854775807}");
+    CHECK_STATUS(pt_audit_log_list_events(c, "{\"limit\": 1}", &json, &err), PT_ERR_RATE_LIMITED);
+    CHECK(err && err->http_status == 429 && err->retry_after > 1e9);
+    pt_error_free(err);
+    err = NULL;
+    reset(c);
+    fault(c, "{\"method\": \"POST\", \"path\": \"/v1/teams/*/member-invites\", \"times\": 1, \"status\": 429, \"retry_after\": 9999999999999}");
+    CHECK_STATUS(pt_invites_create(c, "{\"emails\": [\"x@example.com\"]}", &json, &err), PT_ERR_RATE_LIMITED);
+    CHECK(err && err->http_status == 429 && err->retry_after > 1e9);
+    pt_error_free(err);
+    /* The client goes on. */
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2}", &json, NULL), PT_OK);
+    pt_string_free(json);
+    pt_client_free(c);
+}
+
 int main(int argc, char **argv) {
+    g_self = argv[0];
+    if (argc > 1 && strcmp(argv[1], "--log-child") == 0) return log_child();
     g_mock_bin = argc > 1 ? argv[1] : getenv("PARSEC_TEAMS_MOCK");
     if (g_mock_bin == NULL) {
         fprintf(stderr, "usage: %s PATH/TO/parsec-teams-mock\n", argv[0]);
@@ -1111,6 +1824,17 @@ int main(int argc, char **argv) {
     run_test("escape hatch", test_escape_hatch);
     run_test("16 threads share one client", test_threads_share_one_client);
     run_test("fork: the child's own client", test_fork_child);
+    run_test("iter_made_before_fork_fails_at_once_in_the_child", test_iter_made_before_fork_fails_at_once_in_the_child);
+    run_test("client_made_before_fork_works_in_the_child", test_client_made_before_fork_works_in_the_child);
+    run_test("concurrent_iter_next_is_serialized", test_concurrent_iter_next_is_serialized);
+    run_test("client_free_during_a_call_is_safe", test_client_free_during_a_call_is_safe);
+    run_test("proxy_option_is_passed_through", test_proxy_option_is_passed_through);
+    run_test("logging_from_c_goes_to_stderr_without_the_key", test_logging_from_c_goes_to_stderr_without_the_key);
+    run_test("empty_and_null_params_mean_no_params", test_empty_and_null_params_mean_no_params);
+    run_test("environment_variables_fill_null_option_fields", test_environment_variables_fill_null_option_fields);
+    run_test("sixteen_threads_500_calls_each", test_sixteen_threads_500_calls_each);
+    run_test("retried_503_get_and_non_retried_503_post", test_retried_503_get_and_non_retried_503_post);
+    run_test("huge_retry_after_is_rate_limited_not_internal", test_huge_retry_after_is_rate_limited_not_internal);
 
     mock_stop(&g_mock);
     printf("%d passed, %d failed\n", g_passed, g_failed);
