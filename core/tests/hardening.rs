@@ -214,6 +214,15 @@ async fn may_have_been_applied_survives_a_later_404() {
     assert_eq!(seen.len(), 2);
     assert_eq!(seen[1]["status"], 404);
 
+    // Acted, then the connection dropped: the retry meets 404.
+    env.fault(json!({"method": "DELETE", "path": "/v1/teams/*/machines/tm_003", "times": 1, "act_first": true, "drop_connection": true}))
+        .await;
+    let e = quick.machines().delete("tm_003").await.unwrap_err();
+    assert_eq!((e.kind(), e.retries_taken()), (ErrorKind::NotFound, 1), "{e}");
+    assert!(e.may_have_been_applied(), "{e:?}");
+    let seen = env.seen("DELETE", "/machines/tm_003").await;
+    assert_eq!(seen.iter().map(|r| r["status"].as_u64().unwrap()).collect::<Vec<_>>(), vec![0, 404]);
+
     // A 5xx before a 409 counts too.
     env.fault(json!({"method": "PUT", "path": "/v1/teams/*/groups/3", "times": 1, "status": 502})).await;
     env.fault(json!({"method": "PUT", "path": "/v1/teams/*/groups/3", "times": 1, "status": 409})).await;
