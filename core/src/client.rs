@@ -483,7 +483,8 @@ impl Client {
     }
 
     /// The escape hatch for endpoints this SDK does not cover yet: same auth,
-    /// retries, errors and logging; `{team_id}` in `path` is filled in.
+    /// retries, errors and logging; `{team_id}` in `path` is filled in, and a
+    /// `.` or `..` segment (as given or percent-encoded) is refused before sending.
     pub async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
         self.caller.request(method, path, query, body).await
     }
@@ -680,7 +681,12 @@ impl Caller {
     }
 
     /// The raw escape hatch ([`Client::request`]): same auth, retries, errors and logging.
+    /// A segment of `path` that is `.` or `..` (or percent-encodes one) is
+    /// refused like a path parameter would be: the URL would fold it away.
     pub async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
+        for segment in path.split(['?', '#']).next().unwrap_or_default().split('/') {
+            validate::check_path_segment("path", segment)?;
+        }
         let mut url = self.transport.base_url.clone();
         if !path.starts_with('/') {
             url.push('/');

@@ -55,6 +55,18 @@ async fn dot_path_segments_are_refused() {
         let e = Client::new(env.options().api_key(format!("tapi_{team}.secret"))).unwrap_err();
         assert_eq!((e.kind(), e.field()), (ErrorKind::Validation, Some("team_id")), "{team:?}: {e}");
     }
+    // The escape hatch's path, built by a caller from its own input, the same.
+    for path in [
+        "/v1/teams/{team_id}/machines/..",
+        "/v1/teams/{team_id}/./machines",
+        "v1/teams/%2E%2e/users/5?x=1",
+        "/v1/teams/{team_id}/machines/%2e",
+    ] {
+        let e = env.client.request(HttpMethod::Delete, path, &[], None).await.unwrap_err();
+        assert_eq!((e.kind(), e.field(), e.rule()), (ErrorKind::Validation, Some("path"), Some("dot_segment")), "{path}: {e}");
+        let e = admin.request(HttpMethod::Delete, path, &[], None).await.unwrap_err();
+        assert_eq!(e.rule(), Some("dot_segment"), "{path}: {e}");
+    }
     assert!(env.requests().await.is_empty(), "nothing was sent");
 }
 
