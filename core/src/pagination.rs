@@ -79,9 +79,9 @@ impl Paginator {
             Paginate::Offset => {
                 if n > 0 {
                     // A server that ignores offset sends the same bytes again: without a
-                    // count it would never end, with a huge one nearly so. A fingerprint
-                    // of the length and both ends costs nothing next to decoding the page.
-                    let this = fingerprint(&raw.data);
+                    // count it would never end (the whole page is compared), with a huge
+                    // one nearly so (its length and ends, nothing beside decoding it).
+                    let this = fingerprint(&raw.data, page.count.is_none());
                     if self.last_page.replace(this) == Some(this) {
                         self.done = true;
                         return Err(loop_error(&raw, "the server sent the same page again for a higher offset (it ignores offset)"));
@@ -114,13 +114,18 @@ impl Paginator {
     }
 }
 
-/// The length and the first and last 512 bytes of a page's body, hashed.
-/// Two pages of a real list differ there (the first item's id at least).
-fn fingerprint(body: &[u8]) -> u64 {
+/// A hash of a page's body: all of it when `whole`, else its length and its
+/// first and last 512 bytes (two pages of a real list differ there: the first
+/// item's id at least).
+fn fingerprint(body: &[u8], whole: bool) -> u64 {
     let mut h = DefaultHasher::new();
-    body.len().hash(&mut h);
-    body[..body.len().min(512)].hash(&mut h);
-    body[body.len().saturating_sub(512)..].hash(&mut h);
+    if whole {
+        body.hash(&mut h);
+    } else {
+        body.len().hash(&mut h);
+        body[..body.len().min(512)].hash(&mut h);
+        body[body.len().saturating_sub(512)..].hash(&mut h);
+    }
     h.finish()
 }
 
