@@ -299,16 +299,24 @@ enum ProxyRule {
 
 impl ProxyRule {
     fn new(base_url: &str, option: Option<&str>) -> Result<ProxyRule> {
+        // A bad option is refused whatever the base URL, so a script that works
+        // against a loopback mock does not fail only once pointed at the service.
+        let explicit = match option {
+            None => None,
+            Some(raw) => {
+                // The URL may carry credentials: never echo it in the error.
+                let url =
+                    reqwest::Url::parse(raw).map_err(|e| Error::validation("proxy", format!("must be an absolute http(s) URL ({e})")))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+                    return Err(Error::validation("proxy", "must be an http:// or https:// URL with a host"));
+                }
+                Some(url)
+            }
+        };
         if is_loopback_url(base_url) {
             return Ok(ProxyRule::Never);
         }
-        let Some(raw) = option else { return Ok(ProxyRule::FromEnv) };
-        // The URL may carry credentials: never echo it in the error.
-        let url = reqwest::Url::parse(raw).map_err(|e| Error::validation("proxy", format!("must be an absolute http(s) URL ({e})")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-            return Err(Error::validation("proxy", "must be an http:// or https:// URL with a host"));
-        }
-        Ok(ProxyRule::Explicit(url))
+        Ok(explicit.map_or(ProxyRule::FromEnv, ProxyRule::Explicit))
     }
 }
 
@@ -930,5 +938,18 @@ mod tests {
         assert_eq!(e.field(), Some("base_url"));
         assert!(check_base_url("ftp://x", "base_url").is_err());
         assert!(check_base_url("https://user:pw@host", "base_url").is_err());
+    }
+
+    #[test]
+    fn a_bad_proxy_is_refused_even_for_a_loopback_base_url() {
+        for bad in ["not a url", "ftp://proxy:21", "http://"] {
+            for base in ["http://127.0.0.1:9", "https://api.parsec.app"] {
+                let e = ProxyRule::new(base, Some(bad)).err().unwrap_or_else(|| panic!("{bad} accepted for {base}"));
+                assert_eq!(e.field(), Some("proxy"), "{bad} for {base}");
+            }
+        }
+        assert!(matches!(ProxyRule::new("http://127.0.0.1:9", Some("http://proxy:3128")), Ok(ProxyRule::Never)));
+        assert!(matches!(ProxyRule::new("https://api.parsec.app", Some("http://proxy:3128")), Ok(ProxyRule::Explicit(_))));
+        assert!(matches!(ProxyRule::new("https://api.parsec.app", None), Ok(ProxyRule::FromEnv)));
     }
 }
