@@ -3,6 +3,8 @@
 #   make test   every test of every layer (what CI runs: .ci/run)
 #   make bench  every benchmark; results in bench/RESULTS.md
 #   make package  every release artifact into dist/, each checked (docs/packaging.md)
+#   make fuzz     every fuzz target for FUZZ_SECONDS (default 300) each; fuzz-smoke (20 s each) is part of `make test`
+#   make soak     10 minutes (SOAK_SECONDS) of Python, Node and C clients against the release mock, RSS recorded (docs/soak.md)
 # Needs only Rust (cargo with clippy and rustfmt), Python 3, Node + npm and a C compiler;
 # everything else comes from crates.io, PyPI and npm into folders of this repo.
 
@@ -14,7 +16,7 @@ export CARGO_TERM_COLOR ?= never
 export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 BINDINGS := bindings-python bindings-node bindings-c
 
-.PHONY: all build demo demo-rust test test-rust lint bench bench-rust bench-results clean check-versions package \
+.PHONY: all build demo demo-rust test test-rust lint bench bench-rust bench-results clean check-versions package fuzz fuzz-build fuzz-smoke soak \
 	$(addprefix demo-,python node c) $(addprefix test-,python node c) $(addprefix bench-,python node c)
 
 all: build
@@ -32,7 +34,7 @@ demo-python demo-node demo-c: demo-%:
 	$(MAKE) -C bindings-$* demo
 
 # ---- test -----------------------------------------------------------------
-test: check-versions lint test-rust test-python test-node test-c
+test: check-versions lint test-rust test-python test-node test-c fuzz-smoke
 	@echo "make test: every layer passed"
 
 lint:
@@ -69,3 +71,42 @@ package:
 
 clean:
 	$(CARGO) clean
+
+# ---- fuzz -----------------------------------------------------------------
+# cargo-fuzz (libFuzzer with AddressSanitizer and LeakSanitizer) targets in
+# fuzz/: a crate of its own (own workspace, Cargo.lock and fuzz/target), built
+# with the nightly toolchain where rustup has one, else with stable and
+# RUSTC_BOOTSTRAP=1 for this build only. A crash, a leak, an input slower than
+# FUZZ_TIMEOUT seconds or more than 2 GB of memory fails the run; the input is
+# saved under fuzz/artifacts/<target>/. New inputs go to fuzz/target/corpus/
+# (the committed seeds in fuzz/corpus/ are only read). See docs/soak.md.
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
+FUZZ_TARGETS := validate_params c_abi mock_routes tape_differential pages
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_TIMEOUT ?= 10
+FUZZ_NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo +nightly)
+FUZZ_CARGO = PATH="$(CURDIR)/.tools/bin:$$PATH" $(if $(FUZZ_NIGHTLY),,RUSTC_BOOTSTRAP=1) cargo $(FUZZ_NIGHTLY) fuzz
+
+$(CARGO_FUZZ):
+	cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION) --root $(CURDIR)/.tools
+
+fuzz-build: $(CARGO_FUZZ)
+	$(FUZZ_CARGO) build
+
+fuzz fuzz-smoke: fuzz-build
+	@set -e; secs=$(if $(filter fuzz,$@),$(FUZZ_SECONDS),$(FUZZ_SMOKE_SECONDS)); \
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/target/corpus/$$t; \
+		echo "fuzz: $$t for $$secs s"; \
+		log=fuzz/target/$$t.log; \
+		if $(FUZZ_CARGO) run $$t fuzz/target/corpus/$$t fuzz/corpus/$$t -- -max_total_time=$$secs \
+			-timeout=$(FUZZ_TIMEOUT) -rss_limit_mb=2048 -print_final_stats=1 >$$log 2>&1; then ok=1; else ok=0; fi; \
+		grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' $$log || true; \
+		[ $$ok = 1 ] || { tail -n 60 $$log; echo "fuzz: $$t FAILED (log: $$log; a failing input is saved under fuzz/artifacts/$$t/)"; exit 1; }; \
+	done
+
+# ---- soak -----------------------------------------------------------------
+soak:
+	bash soak/run.sh
