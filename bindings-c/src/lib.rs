@@ -51,3 +51,43 @@ pub unsafe extern "C" fn pt_string_free(s: *mut c_char) {
         drop(unsafe { CString::from_raw(s) });
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    /// Entry points that cannot panic (no allocation that can fail softly, no
+    /// indexing, no unwrap), so they need no guard: each with why.
+    const PANIC_FREE: &[(&str, &str)] = &[
+        ("pt_version", "a OnceLock of a CString built with unwrap_or_default"),
+        ("pt_status_name", "a match over integers returning static strings"),
+        ("pt_client_options_init", "one ptr::write of a struct literal"),
+        ("pt_admin_client_options_init", "one ptr::write of a struct literal"),
+        ("after_fork_in_child", "one atomic add (the pthread_atfork handler)"),
+    ];
+
+    /// What a body must call for a panic inside it to become PT_ERR_INTERNAL
+    /// (or, for destructors, to be swallowed) instead of unwinding into C.
+    const GUARDS: &[&str] = &["guard(", "guard_status(", "call_teams(", "call_admin(", "release(", "free_box(", "catch_unwind("];
+
+    #[test]
+    fn every_entry_point_runs_under_the_panic_guard() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut seen = 0;
+        for file in ["lib.rs", "ffi.rs", "client.rs", "status.rs", "operations.rs"] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            let mut rest = text.as_str();
+            while let Some(at) = rest.find("extern \"C\" fn ") {
+                let after = &rest[at + "extern \"C\" fn ".len()..];
+                let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let end = after.find("\n}\n").unwrap_or(after.len());
+                let body = &after[..end];
+                if !PANIC_FREE.iter().any(|(n, _)| *n == name) {
+                    assert!(GUARDS.iter().any(|g| body.contains(g)), "{file}: {name} does not run under the panic guard");
+                }
+                seen += 1;
+                rest = &after[end..];
+            }
+        }
+        // One generated entry point per operation, plus the 19 written by hand.
+        assert_eq!(seen, parsec_teams::spec::OPERATIONS.len() + 19, "is the scan still right?");
+    }
+}
