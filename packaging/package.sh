@@ -142,9 +142,10 @@ sdist() {
 npm_packages() {
     local addon="$WORK/parsec-teams.$NODE_PLATFORM.node"
     cp "$OUT/libparsec_teams_node.so" "$addon"
-    SIZES+=("$(printf '%-44s %10s -> %10s' "parsec-teams.$NODE_PLATFORM.node" "$(human "$(size "$addon")")" '')")
+    local addon0
+    addon0=$(size "$addon")
     strip --strip-unneeded "$addon"
-    SIZES[-1]+="$(human "$(size "$addon")")"
+    SIZES+=("$(printf '%-44s %10s -> %10s' "parsec-teams.$NODE_PLATFORM.node" "$(human "$addon0")" "$(human "$(size "$addon")")")")
     glibc_max "$addon"
     "$PY" packaging/npm_stage.py platform "$NODE_PLATFORM" "$addon" "$WORK/npm/$NODE_PLATFORM"
     "$PY" packaging/npm_stage.py main "$WORK/npm/main"
