@@ -33,6 +33,8 @@ class ParsecError extends Error {
     this.method = r.method ?? undefined
     /** The request path, when one was made. */
     this.path = r.path ?? undefined
+    /** For validation errors: the rule that failed, where one is named (`depth`, `dot_segment`, ...). */
+    this.rule = r.rule ?? undefined
   }
 }
 
@@ -111,8 +113,29 @@ function fromRecord(record) {
 }
 
 /** A ValidationError raised by the JavaScript layer itself (argument conversion). */
-function validation(field, rule) {
-  return new ValidationError(`${field}: ${rule}`, { code: 'validation_error', field, message: `${field}: ${rule}` })
+function validation(field, rule, ruleName) {
+  return new ValidationError(`${field}: ${rule}`, { code: 'validation_error', field, message: `${field}: ${rule}`, rule: ruleName })
+}
+
+/** The deepest nesting of arrays and objects accepted in a parameter or body (the core's validate::MAX_DEPTH). */
+const MAX_DEPTH = 128
+
+/**
+ * Throws the core's ValidationError (rule `depth`) when `value` nests arrays
+ * and objects deeper than MAX_DEPTH. The walk stops at the limit, so a cycle
+ * is refused the same way instead of overflowing JSON.stringify.
+ */
+function checkDepth(field, value) {
+  const fits = (v, budget) => {
+    if (v === null || typeof v !== 'object') return true
+    // As JSON.stringify: toJSON once (a Date becomes a string), its result taken as it is.
+    if (typeof v.toJSON === 'function') v = v.toJSON()
+    if (v === null || typeof v !== 'object') return true
+    if (budget === 0) return false
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (!fits(x, budget - 1)) return false
+    return true
+  }
+  if (!fits(value, MAX_DEPTH)) throw validation(field, `nested deeper than ${MAX_DEPTH} levels`, 'depth')
 }
 
 const INTERNAL_PREFIX = 'internal error in parsec-teams (please report it): '
@@ -131,4 +154,4 @@ function internal(e) {
   return err
 }
 
-module.exports = { ...CLASSES, fromRecord, validation, internal }
+module.exports = { ...CLASSES, fromRecord, validation, checkDepth, internal }

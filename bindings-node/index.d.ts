@@ -1790,6 +1790,8 @@ export declare class ParsecError extends Error {
   readonly field: string | undefined
   readonly method: string | undefined
   readonly path: string | undefined
+  /** For validation errors: the rule that failed, where the core names one (`depth`, `dot_segment`, ...). */
+  readonly rule: string | undefined
 }
 /** A bad argument or option, caught before any request was sent. */
 export declare class ValidationError extends ParsecError {}

@@ -43,7 +43,9 @@ function encodeParams(params) {
   const out = {}
   for (const key of Object.keys(params)) {
     const v = params[key]
-    if (v !== undefined) out[snake(key)] = v
+    if (v === undefined) continue
+    if (typeof v === 'object' && v !== null) errors.checkDepth(key, v)
+    out[snake(key)] = v
   }
   return JSON.stringify(out)
 }
@@ -187,6 +189,7 @@ async function executeRequest(nc, method, path, init) {
   if (query !== undefined && query !== null) {
     pairs = JSON.stringify(Object.entries(query).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]))
   }
+  if (typeof body === 'object' && body !== null) errors.checkDepth('body', body)
   const payload = body === undefined ? undefined : JSON.stringify(body)
   const r = await withSignal(opts && opts.signal, (token) =>
     nativeCall((id) => nc.request(id, String(method), String(path), pairs, payload, opts && opts.timeoutMs, opts && opts.maxRetries, token)),
@@ -460,3 +463,4 @@ module.exports = {
 delete module.exports.fromRecord
 delete module.exports.validation
 delete module.exports.internal
+delete module.exports.checkDepth

@@ -127,6 +127,8 @@ export interface ErrorRecord {
   field?: string
   method?: string
   path?: string
+  /** For validation errors: the rule that failed (`depth`, `dot_segment`, ...), where the core names one. */
+  rule?: string
 }
 
 /** How to start the mock (every field optional). */

@@ -20,9 +20,11 @@ use parsec_teams::error::{catch_panic, catch_panic_sync};
 use parsec_teams::pagination::Paginator;
 use parsec_teams::quota::QuotaConfig;
 use parsec_teams::spec::{Operation, ResultKind, OPERATIONS};
+use parsec_teams::validate::{depth_error, MAX_DEPTH};
 use parsec_teams::{
     AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error as CoreError, HttpMethod, RawResponse, RequestOptions,
 };
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::{watch, Mutex};
@@ -302,11 +304,52 @@ fn request_options(timeout_ms: Option<f64>, max_retries: Option<u32>) -> std::re
     Ok(RequestOptions { timeout: timeout_ms.map(|ms| duration_ms("timeoutMs", ms)).transpose()?, max_retries })
 }
 
+/// The deepest nesting of arrays and objects in JSON text (strings skipped).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// JSON text from the JavaScript layer as a `Value`: nested at most
+/// `MAX_DEPTH` levels below `wrappers` levels of its own (else the core's depth
+/// error for `field`), which serde_json's own limit (127 levels) would refuse
+/// one level short of the contract's 128.
+fn parse_json(text: &str, field: &str, wrappers: usize) -> std::result::Result<Value, CoreError> {
+    if nesting(text) > MAX_DEPTH + wrappers {
+        return Err(depth_error(field));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    // The nesting was bounded above, so the recursion is too.
+    de.disable_recursion_limit();
+    let v = Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    v.map_err(|_| CoreError::validation(field, "must be JSON-serializable"))
+}
+
 fn parse_args(args: &str) -> std::result::Result<Map<String, Value>, CoreError> {
     if args.is_empty() {
         return Ok(Map::new());
     }
-    match serde_json::from_str::<Value>(args) {
+    match parse_json(args, "params", 1) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(Value::Null) => Ok(Map::new()),
         _ => Err(CoreError::validation("params", "must be an object of named parameters")),
@@ -641,7 +684,7 @@ impl NativeClient {
                 let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                 let body: Option<Value> = match body.as_deref() {
                     None | Some("") => None,
-                    Some(b) => Some(serde_json::from_str(b).map_err(|_| CoreError::validation("body", "must be JSON-serializable"))?),
+                    Some(b) => Some(parse_json(b, "body", 0)?),
                 };
                 let raw = match &client {
                     AnyClient::Teams(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,

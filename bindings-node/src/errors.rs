@@ -28,6 +28,8 @@ pub struct ErrorRecord {
     pub field: Option<String>,
     pub method: Option<String>,
     pub path: Option<String>,
+    /// For validation errors: the rule that failed (`depth`, `dot_segment`, ...), where the core names one.
+    pub rule: Option<String>,
 }
 
 /// The JavaScript class name and `code` of each kind: the core's own names
@@ -54,6 +56,7 @@ impl From<&Error> for ErrorRecord {
             field: e.field().map(str::to_owned),
             method: e.method().map(str::to_owned),
             path: e.path().map(str::to_owned),
+            rule: e.rule().map(str::to_owned),
         }
     }
 }

@@ -25,13 +25,15 @@ test('pagination', async (t) => {
 
   await t.test('iter keeps filters and a smaller page size', async () => {
     await mock.reset()
-    let n = 0
+    const expected = (await mock.state()).members.filter((m) => !m.is_admin).map((m) => m.user_id)
+    const ids = []
     for await (const m of client.members.iter({ isAdmin: false, limit: 150 })) {
       assert.equal(m.is_admin, false)
-      n++
+      ids.push(m.user_id)
     }
-    assert.ok(n > 1000)
-    const reqs = await mock.requests()
+    assert.equal(expected.length, 1229)
+    assert.deepEqual(ids, expected)
+    const reqs = await seen(mock, Math.ceil(1229 / 150))
     assert.ok(reqs.every((r) => r.query.includes('is_admin=false') && r.query.includes('limit=150')), JSON.stringify(reqs[0]))
   })
 
@@ -77,10 +79,28 @@ test('retries', async (t) => {
   await t.test('GET is retried after a dropped connection and a timeout', async () => {
     await mock.addFault({ method: 'GET', path: MEMBER, times: 1, dropConnection: true })
     await mock.addFault({ method: 'GET', path: MEMBER, times: 1, delayMs: 1500 })
-    const r = await client.members.get({ userId: 2 }, { timeoutMs: 500, maxRetries: 3 })
-    assert.equal(r.user_id, 2)
-    const reqs = await mock.requests()
-    assert.ok(reqs.length >= 2 && reqs.at(-1).status === 200, JSON.stringify(reqs))
+    const r = await client.members.get({ userId: 2 }, { timeoutMs: 500, maxRetries: 3 }).withResponse()
+    assert.equal(r.data.user_id, 2)
+    assert.equal(r.retriesTaken, 2)
+    // Dropped (logged with status 0), answered too late (the mock logs its 200), answered.
+    const reqs = await seen(mock, 3)
+    assert.deepEqual(reqs.map((q) => q.status), [0, 200, 200])
+    // The retry after the timeout came no sooner than the 500 ms timeout (then a jittered back-off of up to 1 s).
+    const gap = reqs[2].elapsed_ms - reqs[1].elapsed_ms
+    assert.ok(gap >= 490 && gap < 3000, `gap ${gap} ms`)
+  })
+
+  await t.test('a short Retry-After is waited for', async () => {
+    await mock.addFault({ method: 'GET', path: MEMBER, times: 1, status: 503, retryAfter: 1 })
+    const started = Date.now()
+    const r = await client.members.get({ userId: 3 }).withResponse()
+    const ms = Date.now() - started
+    assert.equal(r.retriesTaken, 1)
+    const reqs = await seen(mock, 2)
+    assert.deepEqual(reqs.map((q) => q.status), [503, 200])
+    const gap = reqs[1].elapsed_ms - reqs[0].elapsed_ms
+    assert.ok(gap >= 990 && gap < 4000, `gap ${gap} ms`)
+    assert.ok(ms >= 990 && ms < 5000, `${ms} ms`)
   })
 
   await t.test('POST is not retried after a 5xx; the error says it may have been applied', async () => {
