@@ -24,7 +24,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.parsec.app";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const REQUEST_ID: &str = "x-request-id";
 /// The longest `pool_idle_timeout` taken; a longer one counts as this.
-const LONGEST_POOL_IDLE: Duration = Duration::from_secs(24 * 3600);
+const LONGEST_POOL_IDLE: Duration = crate::options::MAX_DURATION;
 
 /// Options of a [`Client`]. Every field left `None` falls back to the
 /// environment (`PARSEC_API_KEY`, `PARSEC_TEAM_ID`, `PARSEC_BASE_URL`) and then
@@ -305,10 +305,10 @@ impl ProxyRule {
             None => None,
             Some(raw) => {
                 // The URL may carry credentials: never echo it in the error.
-                let url =
-                    reqwest::Url::parse(raw).map_err(|e| Error::validation("proxy", format!("must be an absolute http(s) URL ({e})")))?;
+                let url = reqwest::Url::parse(raw)
+                    .map_err(|e| Error::validation("proxy", format!("must be an absolute http(s) URL ({e})")).with_rule("url"))?;
                 if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-                    return Err(Error::validation("proxy", "must be an http:// or https:// URL with a host"));
+                    return Err(Error::validation("proxy", "must be an http:// or https:// URL with a host").with_rule("url"));
                 }
                 Some(url)
             }
@@ -333,13 +333,15 @@ impl HttpConfig {
     fn new(auth: &str, language: Option<&str>, pool_idle: Option<Duration>, proxy: ProxyRule) -> Result<HttpConfig> {
         let mut headers = HeaderMap::new();
         let mut auth = HeaderValue::from_str(&format!("Bearer {auth}"))
-            .map_err(|_| Error::validation("api_key", "must contain only visible ASCII characters"))?;
+            .map_err(|_| Error::validation("api_key", "must contain only visible ASCII characters").with_rule("ascii"))?;
         auth.set_sensitive(true);
         headers.insert(AUTHORIZATION, auth);
-        headers
-            .insert(USER_AGENT, HeaderValue::from_str(&user_agent(language)).map_err(|_| Error::validation("language", "must be ASCII"))?);
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_str(&user_agent(language)).map_err(|_| Error::validation("language", "must be ASCII").with_rule("ascii"))?,
+        );
         // The pool's sweeper adds this to an Instant: keep it far from overflow.
-        let pool_idle = pool_idle.unwrap_or(Duration::from_secs(20)).min(LONGEST_POOL_IDLE);
+        let pool_idle = pool_idle.unwrap_or(crate::options::DEFAULT_POOL_IDLE_TIMEOUT).min(LONGEST_POOL_IDLE);
         Ok(HttpConfig { headers, pool_idle, proxy })
     }
 
@@ -354,7 +356,7 @@ impl HttpConfig {
             ProxyRule::FromEnv => builder,
             ProxyRule::Explicit(url) => builder.proxy(
                 reqwest::Proxy::all(url.clone())
-                    .map_err(|_| Error::validation("proxy", "must be an http:// or https:// URL with a host"))?,
+                    .map_err(|_| Error::validation("proxy", "must be an http:// or https:// URL with a host").with_rule("url"))?,
             ),
         };
         builder.build().map_err(|e| Error::new(ErrorKind::Connection, format!("could not build the HTTP client: {e}")))
@@ -384,11 +386,12 @@ pub struct AdminClient {
 }
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+    crate::env::var(name)
 }
 
 fn check_base_url(raw: &str, field: &str) -> Result<String> {
-    let url = reqwest::Url::parse(raw).map_err(|e| Error::validation(field, format!("must be an absolute http(s) URL ({e})")))?;
+    let url = reqwest::Url::parse(raw)
+        .map_err(|e| Error::validation(field, format!("must be an absolute http(s) URL ({e})")).with_rule("url"))?;
     let host = url.host_str().unwrap_or_default();
     match url.scheme() {
         "https" => {}
@@ -397,13 +400,14 @@ fn check_base_url(raw: &str, field: &str) -> Result<String> {
                 return Err(Error::validation(
                     field,
                     "plain http:// is only allowed for loopback hosts (localhost, 127.0.0.0/8, ::1); use https://",
-                ));
+                )
+                .with_rule("url"));
             }
         }
-        other => return Err(Error::validation(field, format!("must use https:// (got {other}://)"))),
+        other => return Err(Error::validation(field, format!("must use https:// (got {other}://)")).with_rule("url")),
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::validation(field, "must not carry credentials, a query or a fragment"));
+        return Err(Error::validation(field, "must not carry credentials, a query or a fragment").with_rule("url"));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -418,9 +422,9 @@ impl Client {
     pub fn new(options: ClientOptions) -> Result<Client> {
         let api_key = options
             .api_key
-            .or_else(|| env("PARSEC_API_KEY"))
-            .ok_or_else(|| Error::validation("api_key", "is required (pass it or set PARSEC_API_KEY)"))?;
-        let team_id = match options.team_id.or_else(|| env("PARSEC_TEAM_ID")) {
+            .or_else(|| env(crate::env::PARSEC_API_KEY))
+            .ok_or_else(|| Error::validation("api_key", "is required (pass it or set PARSEC_API_KEY)").with_rule("required"))?;
+        let team_id = match options.team_id.or_else(|| env(crate::env::PARSEC_TEAM_ID)) {
             Some(t) => t,
             None => api_key
                 .strip_prefix("tapi_")
@@ -429,14 +433,15 @@ impl Client {
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| {
                     Error::validation("team_id", "is required: pass it, set PARSEC_TEAM_ID, or use a key of the form tapi_<team>.<secret>")
+                        .with_rule("required")
                 })?,
         };
         if team_id.is_empty() {
-            return Err(Error::validation("team_id", "must not be empty"));
+            return Err(Error::validation("team_id", "must not be empty").with_rule("length"));
         }
         validate::check_path_segment("team_id", &team_id)?;
         let base_url = check_base_url(
-            &options.base_url.or_else(|| env("PARSEC_BASE_URL")).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+            &options.base_url.or_else(|| env(crate::env::PARSEC_BASE_URL)).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
             "base_url",
         )?;
         let proxy = ProxyRule::new(&base_url, options.proxy.as_deref())?;
@@ -450,11 +455,11 @@ impl Client {
                     base_url,
                     team_segment: validate::path_segment(&team_id),
                     team_id,
-                    max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
+                    max_retry_wait: options.max_retry_wait.unwrap_or(crate::options::DEFAULT_MAX_RETRY_WAIT),
                     pacer: Arc::new(Pacer::new(options.quota)),
                 }),
-                timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
-                max_retries: options.max_retries.unwrap_or(2),
+                timeout: options.timeout.unwrap_or(crate::options::DEFAULT_TIMEOUT),
+                max_retries: options.max_retries.unwrap_or(crate::options::DEFAULT_MAX_RETRIES),
             },
         })
     }
@@ -508,17 +513,17 @@ impl AdminClient {
     pub fn new(options: AdminClientOptions) -> Result<AdminClient> {
         let base_url = options
             .base_url
-            .or_else(|| env("PARSEC_ADMIN_BASE_URL"))
-            .ok_or_else(|| Error::validation("base_url", "is required (pass it or set PARSEC_ADMIN_BASE_URL)"))?;
+            .or_else(|| env(crate::env::PARSEC_ADMIN_BASE_URL))
+            .ok_or_else(|| Error::validation("base_url", "is required (pass it or set PARSEC_ADMIN_BASE_URL)").with_rule("required"))?;
         let base_url = check_base_url(&base_url, "base_url")?;
         let token = options
             .token
-            .or_else(|| env("PARSEC_ADMIN_TOKEN"))
-            .ok_or_else(|| Error::validation("token", "is required (pass it or set PARSEC_ADMIN_TOKEN)"))?;
+            .or_else(|| env(crate::env::PARSEC_ADMIN_TOKEN))
+            .ok_or_else(|| Error::validation("token", "is required (pass it or set PARSEC_ADMIN_TOKEN)").with_rule("required"))?;
         let proxy = ProxyRule::new(&base_url, options.proxy.as_deref())?;
         let http_config = HttpConfig::new(&token, options.language.as_deref(), options.pool_idle_timeout, proxy).map_err(|e| {
             if e.field() == Some("api_key") {
-                Error::validation("token", "must contain only visible ASCII characters")
+                Error::validation("token", "must contain only visible ASCII characters").with_rule("ascii")
             } else {
                 e
             }
@@ -532,11 +537,11 @@ impl AdminClient {
                     base_url,
                     team_id: String::new(),
                     team_segment: String::new(),
-                    max_retry_wait: options.max_retry_wait.unwrap_or(Duration::from_secs(60)),
+                    max_retry_wait: options.max_retry_wait.unwrap_or(crate::options::DEFAULT_MAX_RETRY_WAIT),
                     pacer: Arc::new(Pacer::new(QuotaConfig { enabled: false, ..QuotaConfig::default() })),
                 }),
-                timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
-                max_retries: options.max_retries.unwrap_or(2),
+                timeout: options.timeout.unwrap_or(crate::options::DEFAULT_TIMEOUT),
+                max_retries: options.max_retries.unwrap_or(crate::options::DEFAULT_MAX_RETRIES),
             },
         })
     }
@@ -656,7 +661,9 @@ impl Caller {
     /// Checks `args` against `op` and returns what would be sent, without sending.
     pub fn prepare(&self, op: &Operation, mut args: Map<String, Value>) -> Result<validate::Encoded> {
         if op.api != self.transport.api {
-            return Err(Error::validation("operation", format!("{} belongs to the other API's client", op.qualified_name())));
+            return Err(
+                Error::validation("operation", format!("{} belongs to the other API's client", op.qualified_name())).with_rule("api")
+            );
         }
         validate::check(op, &mut args)?;
         Ok(validate::encode(op, &self.transport.team_segment, &args))
@@ -710,7 +717,10 @@ impl Caller {
         let body = match body {
             Some(b) => {
                 validate::check_depth("body", b)?;
-                Some(Bytes::from(serde_json::to_vec(b).map_err(|e| Error::validation("body", format!("cannot be encoded as JSON: {e}")))?))
+                Some(Bytes::from(
+                    serde_json::to_vec(b)
+                        .map_err(|e| Error::validation("body", format!("cannot be encoded as JSON: {e}")).with_rule("json"))?,
+                ))
             }
             None => None,
         };

@@ -116,6 +116,156 @@ impl ErrorKind {
     }
 }
 
+/// One class of the error tree, the same in every language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorClass {
+    /// The class name (Python and Node).
+    pub name: &'static str,
+    /// The parent class (`None` for the root, `ParsecError`).
+    pub parent: Option<&'static str>,
+    /// The kind a raised error of exactly this class has (`None` for the
+    /// abstract classes `ParsecError` and `APIError`).
+    pub kind: Option<ErrorKind>,
+    /// The HTTP statuses mapped to this class: exact ones, and for
+    /// `InternalServerError` every status from 500 (`status_from`).
+    pub statuses: &'static [u16],
+    pub status_from: Option<u16>,
+    /// The C `pt_status` value and name (`None` for the abstract classes).
+    pub c_status: Option<(i32, &'static str)>,
+    /// The attributes this class adds to its parent's.
+    pub attributes: &'static [&'static str],
+    pub doc: &'static str,
+}
+
+const fn class(
+    name: &'static str,
+    parent: &'static str,
+    kind: ErrorKind,
+    statuses: &'static [u16],
+    c_status: (i32, &'static str),
+    doc: &'static str,
+) -> ErrorClass {
+    ErrorClass { name, parent: Some(parent), kind: Some(kind), statuses, status_from: None, c_status: Some(c_status), attributes: &[], doc }
+}
+
+/// The error tree, parents before children. [`ErrorKind::class_name`] names
+/// the class of each kind; `c_status` is the C library's `pt_status`.
+pub const ERROR_CLASSES: &[ErrorClass] = &[
+    ErrorClass {
+        name: "ParsecError",
+        parent: None,
+        kind: None,
+        statuses: &[],
+        status_from: None,
+        c_status: None,
+        attributes: &["message"],
+        doc: "Every error of the SDK.",
+    },
+    ErrorClass {
+        name: "ValidationError",
+        parent: Some("ParsecError"),
+        kind: Some(ErrorKind::Validation),
+        statuses: &[],
+        status_from: None,
+        c_status: Some((1, "PT_ERR_VALIDATION")),
+        attributes: &["field", "rule"],
+        doc: "A bad argument or option, caught before any request was sent (Python: also a ValueError).",
+    },
+    ErrorClass {
+        name: "APIError",
+        parent: Some("ParsecError"),
+        kind: None,
+        statuses: &[],
+        status_from: None,
+        c_status: None,
+        attributes: &["request_id", "retryable", "retries_taken", "may_have_been_applied"],
+        doc: "A request was attempted and failed.",
+    },
+    ErrorClass {
+        name: "APIStatusError",
+        parent: Some("APIError"),
+        kind: Some(ErrorKind::Api),
+        statuses: &[],
+        status_from: None,
+        c_status: Some((10, "PT_ERR_API")),
+        attributes: &["status", "body", "retry_after"],
+        doc: "The server answered with an unsuccessful status (any status without a class of its own, 3xx included).",
+    },
+    class("BadRequestError", "APIStatusError", ErrorKind::BadRequest, &[400], (2, "PT_ERR_BAD_REQUEST"), "HTTP 400."),
+    class("AuthenticationError", "APIStatusError", ErrorKind::Authentication, &[401], (3, "PT_ERR_AUTHENTICATION"), "HTTP 401."),
+    class("PermissionDeniedError", "APIStatusError", ErrorKind::PermissionDenied, &[403], (4, "PT_ERR_PERMISSION_DENIED"), "HTTP 403."),
+    class("NotFoundError", "APIStatusError", ErrorKind::NotFound, &[404], (5, "PT_ERR_NOT_FOUND"), "HTTP 404."),
+    class("ConflictError", "APIStatusError", ErrorKind::Conflict, &[409], (6, "PT_ERR_CONFLICT"), "HTTP 409."),
+    class("UnprocessableEntityError", "APIStatusError", ErrorKind::Unprocessable, &[422], (7, "PT_ERR_UNPROCESSABLE"), "HTTP 422."),
+    class(
+        "RateLimitError",
+        "APIStatusError",
+        ErrorKind::RateLimited,
+        &[429],
+        (8, "PT_ERR_RATE_LIMITED"),
+        "HTTP 429, or a client-side quota wait longer than max_retry_wait (retry_after says how long).",
+    ),
+    ErrorClass {
+        name: "InternalServerError",
+        parent: Some("APIStatusError"),
+        kind: Some(ErrorKind::Server),
+        statuses: &[],
+        status_from: Some(500),
+        c_status: Some((9, "PT_ERR_SERVER")),
+        attributes: &[],
+        doc: "HTTP 500 and above.",
+    },
+    class("APIConnectionError", "APIError", ErrorKind::Connection, &[], (11, "PT_ERR_CONNECTION"), "No connection, or it broke."),
+    class("APITimeoutError", "APIConnectionError", ErrorKind::Timeout, &[], (12, "PT_ERR_TIMEOUT"), "An attempt timed out."),
+    class("APIResponseError", "APIError", ErrorKind::Decode, &[], (13, "PT_ERR_DECODE"), "The response body could not be decoded."),
+    class(
+        "InternalError",
+        "ParsecError",
+        ErrorKind::Internal,
+        &[],
+        (14, "PT_ERR_INTERNAL"),
+        "A defect inside the SDK (a caught panic); please report it.",
+    ),
+];
+
+/// Every `rule` a validation error of the core can carry, with its meaning.
+pub const VALIDATION_RULES: &[(&str, &str)] = &[
+    ("required", "a required parameter or option is missing"),
+    ("unknown_parameter", "a parameter the operation does not take"),
+    ("type", "a value of the wrong JSON type"),
+    ("range", "a number outside its range"),
+    ("finite", "a number that is NaN or infinite"),
+    ("length", "a string of the wrong length"),
+    ("enum", "a value not among the allowed ones"),
+    ("email", "not an email address"),
+    ("datetime", "not an RFC 3339 date-time"),
+    ("ksuid", "not a KSUID"),
+    ("items", "a list with too few or too many items"),
+    ("unique", "a list with a repeated item"),
+    ("never_both", "two parameters that may not be given together"),
+    ("at_least_one", "none of parameters of which one is required"),
+    ("member_or_group", "a member and a group given together"),
+    ("in_future", "a date-time that must lie in the future"),
+    ("time_order", "a date-time that must come after another"),
+    ("show_flags", "a show_* flag true while allow_connections_within_group is false"),
+    ("depth", "JSON nested too deep"),
+    ("dot_segment", "a path segment . or .."),
+    ("url", "a base URL or proxy that is not acceptable"),
+    ("ascii", "a key, token or language with characters a header cannot carry"),
+    ("json", "text that is not JSON, or a body that cannot be encoded"),
+    ("unsupported", "an option the client does not take"),
+    ("api", "an operation of the other API's client"),
+    ("paginated", "iteration over an operation that does not return pages"),
+    ("invalid", "any other check (errors made by a binding without a rule)"),
+];
+
+impl ErrorKind {
+    /// This kind's class in [`ERROR_CLASSES`].
+    pub fn class(self) -> &'static ErrorClass {
+        ERROR_CLASSES.iter().find(|c| c.kind == Some(self)).expect("every kind has a class")
+    }
+}
+
 /// An error of any call. Carries what happened to the request: whether it may
 /// be retried, how many retries were taken, and whether a non-idempotent
 /// request may have reached the server.
@@ -163,11 +313,14 @@ impl Error {
         Error::new(ErrorKind::Internal, format!("internal error in parsec-teams (please report it): {text}"))
     }
 
-    /// A validation error about `field`, saying which `rule` it breaks.
+    /// A validation error about `field`, saying in words which rule it
+    /// breaks. Its machine-readable [`Error::rule`] is `invalid` until
+    /// [`Error::with_rule`] names it: every validation error has one.
     pub fn validation(field: impl Into<String>, rule: impl fmt::Display) -> Error {
         let field = field.into();
         let mut e = Error::new(ErrorKind::Validation, format!("{field}: {rule}"));
         e.inner.field = Some(field);
+        e.inner.rule = Some("invalid");
         e
     }
 
@@ -178,8 +331,12 @@ impl Error {
         self
     }
 
-    /// For some validation errors: a short machine-readable name of the rule
-    /// broken (`depth`, `dot_segment`); the message says it in words.
+    /// For validation errors (always set for them): a short machine-readable
+    /// name of the rule broken (`required`, `type`, `range`, `length`, `enum`,
+    /// `email`, `datetime`, `ksuid`, `unique`, `never_both`, `at_least_one`,
+    /// `member_or_group`, `in_future`, `time_order`, `show_flags`, `depth`,
+    /// `dot_segment`, `url`, ...; see [`VALIDATION_RULES`]); the message says
+    /// it in words.
     pub fn rule(&self) -> Option<&str> {
         self.inner.rule
     }
@@ -308,6 +465,62 @@ pub async fn catch_panic<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_error_tree_names_every_kind_once_with_its_status() {
+        let kinds = [
+            ErrorKind::Validation,
+            ErrorKind::BadRequest,
+            ErrorKind::Authentication,
+            ErrorKind::PermissionDenied,
+            ErrorKind::NotFound,
+            ErrorKind::Conflict,
+            ErrorKind::Unprocessable,
+            ErrorKind::RateLimited,
+            ErrorKind::Server,
+            ErrorKind::Api,
+            ErrorKind::Connection,
+            ErrorKind::Timeout,
+            ErrorKind::Decode,
+            ErrorKind::Internal,
+        ];
+        for k in kinds {
+            let c = k.class();
+            assert_eq!(c.name, k.class_name());
+            assert_eq!(ERROR_CLASSES.iter().filter(|x| x.kind == Some(k)).count(), 1);
+            for s in c.statuses {
+                assert_eq!(ErrorKind::from_status(*s), k);
+            }
+            if let Some(from) = c.status_from {
+                assert_eq!(ErrorKind::from_status(from), k);
+                assert_eq!(ErrorKind::from_status(599), k);
+            }
+            // HTTP kinds sit under APIStatusError, the others not.
+            let mut up = c.parent;
+            let mut under_status = c.name == "APIStatusError";
+            while let Some(p) = up {
+                under_status |= p == "APIStatusError";
+                up = ERROR_CLASSES.iter().find(|x| x.name == p).expect("parent listed").parent;
+            }
+            assert_eq!(under_status, k.is_http(), "{}", c.name);
+        }
+        assert_eq!(ERROR_CLASSES.iter().filter(|c| c.kind.is_some()).count(), kinds.len());
+        assert_eq!(ErrorKind::from_status(418), ErrorKind::Api);
+        // Parents come first.
+        for (i, c) in ERROR_CLASSES.iter().enumerate() {
+            if let Some(p) = c.parent {
+                assert!(ERROR_CLASSES[..i].iter().any(|x| x.name == p), "{}", c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_validation_error_has_a_rule() {
+        let e = Error::validation("x", "is odd");
+        assert_eq!(e.rule(), Some("invalid"));
+        assert_eq!(e.clone().with_rule("range").rule(), Some("range"));
+        assert!(VALIDATION_RULES.iter().any(|(r, _)| *r == "invalid"));
+    }
 
     #[test]
     fn panics_become_internal_errors() {

@@ -47,8 +47,12 @@
 #![allow(missing_docs)] // generated setters and option builders are documented by their field docs
 
 pub mod client;
+pub mod describe;
+pub mod env;
 pub mod error;
+pub mod escape;
 pub mod models;
+pub mod options;
 pub mod pagination;
 pub mod quota;
 pub mod spec;
@@ -68,5 +72,6 @@ pub use client::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use models::*;
+pub use options::OptionValues;
 pub use quota::{QuotaConfig, QuotaStatus};
 pub use spec::HttpMethod;

@@ -53,7 +53,9 @@ impl Paginator {
     /// `limit` becomes 200 and a missing `offset` 0).
     pub fn new(caller: Caller, op: &'static Operation, mut args: Map<String, Value>) -> Result<Paginator> {
         match op.paginate {
-            Paginate::None => return Err(Error::validation("operation", format!("{} does not return pages", op.qualified_name()))),
+            Paginate::None => {
+                return Err(Error::validation("operation", format!("{} does not return pages", op.qualified_name())).with_rule("paginated"))
+            }
             Paginate::Offset => {
                 if args.get("limit").is_none_or(Value::is_null) {
                     args.insert("limit".into(), Value::from(ITER_LIMIT));

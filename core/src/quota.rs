@@ -23,23 +23,41 @@ pub struct QuotaConfig {
 
 impl Default for QuotaConfig {
     fn default() -> Self {
-        QuotaConfig { limit: 50, window: Duration::from_secs(300), enabled: true }
+        use crate::options::{DEFAULT_QUOTA_LIMIT, DEFAULT_QUOTA_PACING, DEFAULT_QUOTA_WINDOW};
+        QuotaConfig { limit: DEFAULT_QUOTA_LIMIT, window: DEFAULT_QUOTA_WINDOW, enabled: DEFAULT_QUOTA_PACING }
     }
 }
 
-/// What one quota has left.
-#[derive(Debug, Clone, PartialEq)]
+/// What one quota has left. Serializes (serde) as
+/// `{"name", "limit", "remaining", "window", "refills_in", "blocked_for"}`
+/// with the durations in seconds (`null` when absent): the one shape every
+/// binding returns.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct QuotaStatus {
     /// The quota's name: `audit_log`, `invites_create` or `invites_resend`.
     pub name: &'static str,
     pub limit: u32,
     /// Requests that may be sent now without waiting.
     pub remaining: u32,
+    #[serde(serialize_with = "seconds")]
     pub window: Duration,
     /// When the next slot frees up (None when `remaining == limit`).
+    #[serde(serialize_with = "opt_seconds")]
     pub refills_in: Option<Duration>,
     /// Set while the service has blocked this quota (after a 429).
+    #[serde(serialize_with = "opt_seconds")]
     pub blocked_for: Option<Duration>,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+fn opt_seconds<S: serde::Serializer>(d: &Option<Duration>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_f64(d.as_secs_f64()),
+        None => s.serialize_none(),
+    }
 }
 
 #[derive(Default)]
@@ -178,5 +196,26 @@ impl Pacer {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quota_status_serializes_in_seconds() {
+        let s = QuotaStatus {
+            name: "audit_log",
+            limit: 50,
+            remaining: 49,
+            window: Duration::from_secs(300),
+            refills_in: Some(Duration::from_millis(1500)),
+            blocked_for: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            serde_json::json!({"name": "audit_log", "limit": 50, "remaining": 49, "window": 300.0, "refills_in": 1.5, "blocked_for": null})
+        );
     }
 }

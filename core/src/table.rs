@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::spec::{DefaultValue, Operation, Ty, OPERATIONS};
 
-fn ty_json(ty: &Ty) -> Value {
+pub(crate) fn ty_json(ty: &Ty) -> Value {
     match ty {
         Ty::Int { min, max } => json!({"type": "int", "min": min, "max": max}),
         Ty::IntAsString { min } => json!({"type": "int", "min": min, "wire": "string"}),

@@ -80,7 +80,8 @@ pub fn check(op: &Operation, args: &mut Map<String, Value>) -> Result<()> {
     if let Some(unknown) = args.keys().find(|k| op.param(k).is_none()) {
         let known: Vec<&str> = op.params.iter().map(|p| p.name).collect();
         let expected = if known.is_empty() { "it takes no parameters".to_owned() } else { format!("expected one of {}", known.join(", ")) };
-        return Err(Error::validation(unknown.clone(), format!("unknown parameter of {} ({expected})", op.qualified_name())));
+        return Err(Error::validation(unknown.clone(), format!("unknown parameter of {} ({expected})", op.qualified_name()))
+            .with_rule("unknown_parameter"));
     }
     for p in op.params {
         match args.get_mut(p.name) {
@@ -89,7 +90,7 @@ pub fn check(op: &Operation, args: &mut Map<String, Value>) -> Result<()> {
                 Some(DefaultValue::Int(d)) => {
                     args.insert(p.name.to_owned(), Value::from(d));
                 }
-                None if p.required => return Err(Error::validation(p.name, "is required")),
+                None if p.required => return Err(Error::validation(p.name, "is required").with_rule("required")),
                 None => {}
             },
         }
@@ -112,8 +113,16 @@ pub fn json_type(v: &Value) -> &'static str {
     }
 }
 
+fn range(field: &str, message: String) -> Error {
+    Error::validation(field, message).with_rule("range")
+}
+
+fn length(field: &str, message: impl std::fmt::Display) -> Error {
+    Error::validation(field, message).with_rule("length")
+}
+
 fn type_error(field: &str, expected: &str, got: &Value) -> Error {
-    Error::validation(field, format!("must be {expected}, got {}", json_type(got)))
+    Error::validation(field, format!("must be {expected}, got {}", json_type(got))).with_rule("type")
 }
 
 /// Checks one value, normalizing integral floats (JavaScript numbers) to integers.
@@ -123,9 +132,9 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             let n = as_int(v).ok_or_else(|| type_error(field, "an integer", v))?;
             *v = Value::from(n);
             match (min, max) {
-                (Some(a), Some(b)) if n < *a || n > *b => Err(Error::validation(field, format!("must be between {a} and {b}, got {n}"))),
-                (Some(a), _) if n < *a => Err(Error::validation(field, format!("must be >= {a}, got {n}"))),
-                (_, Some(b)) if n > *b => Err(Error::validation(field, format!("must be <= {b}, got {n}"))),
+                (Some(a), Some(b)) if n < *a || n > *b => Err(range(field, format!("must be between {a} and {b}, got {n}"))),
+                (Some(a), _) if n < *a => Err(range(field, format!("must be >= {a}, got {n}"))),
+                (_, Some(b)) if n > *b => Err(range(field, format!("must be <= {b}, got {n}"))),
                 _ => Ok(()),
             }
         }
@@ -133,7 +142,7 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             let n = as_int(v).ok_or_else(|| type_error(field, "an integer number of bytes", v))?;
             *v = Value::from(n);
             if n < *min {
-                return Err(Error::validation(field, format!("must be >= {min}, got {n}")));
+                return Err(range(field, format!("must be >= {min}, got {n}")));
             }
             Ok(())
         }
@@ -141,12 +150,10 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             let s = v.as_str().ok_or_else(|| type_error(field, "a string", v))?;
             let len = s.chars().count();
             match (min_len, max_len) {
-                (Some(a), Some(b)) if len < *a || len > *b => {
-                    Err(Error::validation(field, format!("must be {a}..{b} characters long, got {len}")))
-                }
-                (Some(1), _) if len == 0 => Err(Error::validation(field, "must not be empty")),
-                (Some(a), _) if len < *a => Err(Error::validation(field, format!("must be at least {a} characters long, got {len}"))),
-                (_, Some(b)) if len > *b => Err(Error::validation(field, format!("must be at most {b} characters long, got {len}"))),
+                (Some(a), Some(b)) if len < *a || len > *b => Err(length(field, format!("must be {a}..{b} characters long, got {len}"))),
+                (Some(1), _) if len == 0 => Err(length(field, "must not be empty")),
+                (Some(a), _) if len < *a => Err(length(field, format!("must be at least {a} characters long, got {len}"))),
+                (_, Some(b)) if len > *b => Err(length(field, format!("must be at most {b} characters long, got {len}"))),
                 _ => Ok(()),
             }
         }
@@ -162,22 +169,24 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             if is_email(s) {
                 Ok(())
             } else {
-                Err(Error::validation(field, format!("must be a valid email address, got {s:?}")))
+                Err(Error::validation(field, format!("must be a valid email address, got {s:?}")).with_rule("email"))
             }
         }
         Ty::DateTime => {
             let s = v.as_str().ok_or_else(|| type_error(field, "an RFC 3339 date-time string", v))?;
-            parse_time(s)
-                .map(|_| ())
-                .ok_or_else(|| Error::validation(field, format!("must be an RFC 3339 date-time such as 2026-01-31T09:00:00Z, got {s:?}")))
+            parse_time(s).map(|_| ()).ok_or_else(|| {
+                Error::validation(field, format!("must be an RFC 3339 date-time such as 2026-01-31T09:00:00Z, got {s:?}"))
+                    .with_rule("datetime")
+            })
         }
         Ty::Ksuid => {
             let s = v.as_str().ok_or_else(|| type_error(field, "a KSUID string", v))?;
             if s.len() != 27 {
-                return Err(Error::validation(field, format!("must be a KSUID of exactly 27 characters, got {}", s.chars().count())));
+                return Err(Error::validation(field, format!("must be a KSUID of exactly 27 characters, got {}", s.chars().count()))
+                    .with_rule("ksuid"));
             }
             if !s.bytes().all(|b| b.is_ascii_alphanumeric()) || s > MAX_KSUID {
-                return Err(Error::validation(field, format!("must be a valid KSUID (27 base62 characters), got {s:?}")));
+                return Err(Error::validation(field, format!("must be a valid KSUID (27 base62 characters), got {s:?}")).with_rule("ksuid"));
             }
             Ok(())
         }
@@ -186,7 +195,7 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             if values.contains(&s) {
                 Ok(())
             } else {
-                Err(Error::validation(field, format!("must be one of {}, got {s:?}", values.join(", "))))
+                Err(Error::validation(field, format!("must be one of {}, got {s:?}", values.join(", "))).with_rule("enum"))
             }
         }
         Ty::List { item, min_items, max_items, unique } => {
@@ -196,11 +205,12 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
                 return Err(Error::validation(
                     field,
                     if *min_items == 1 { "must not be empty".to_owned() } else { format!("must have at least {min_items} items, got {n}") },
-                ));
+                )
+                .with_rule("items"));
             }
             if let Some(max) = max_items {
                 if n > *max {
-                    return Err(Error::validation(field, format!("must have at most {max} items, got {n}")));
+                    return Err(Error::validation(field, format!("must have at most {max} items, got {n}")).with_rule("items"));
                 }
             }
             for (i, it) in items.iter_mut().enumerate() {
@@ -209,7 +219,8 @@ fn check_value(field: &str, ty: &Ty, v: &mut Value) -> Result<()> {
             if *unique {
                 for i in 1..n {
                     if let Some(j) = items[..i].iter().position(|x| x == &items[i]) {
-                        return Err(Error::validation(field, format!("items must be unique: item {i} repeats item {j} ({})", items[i])));
+                        return Err(Error::validation(field, format!("items must be unique: item {i} repeats item {j} ({})", items[i]))
+                            .with_rule("unique"));
                     }
                 }
             }
@@ -271,12 +282,13 @@ fn check_rule(rule: &Rule, args: &Map<String, Value>) -> Result<()> {
     match rule {
         Rule::Exclusive(a, b) => {
             if given(args, a) && given(args, b) {
-                return Err(Error::validation(*b, format!("may not be given together with {a}")));
+                return Err(Error::validation(*b, format!("may not be given together with {a}")).with_rule("never_both"));
             }
         }
         Rule::AtLeastOne(names) => {
             if !names.iter().any(|n| given(args, n)) {
-                return Err(Error::validation(names.join(" / "), format!("at least one of {} is required", names.join(", "))));
+                return Err(Error::validation(names.join(" / "), format!("at least one of {} is required", names.join(", ")))
+                    .with_rule("at_least_one"));
             }
         }
         Rule::NotTogether(first, second) => {
@@ -284,13 +296,14 @@ fn check_rule(rule: &Rule, args: &Map<String, Value>) -> Result<()> {
                 return Err(Error::validation(
                     *b,
                     format!("may not be given together with {a}: assign to a member or to a group, never both"),
-                ));
+                )
+                .with_rule("member_or_group"));
             }
         }
         Rule::InFuture(name) => {
             if let Some(t) = args.get(*name).and_then(Value::as_str).and_then(parse_time) {
                 if t <= OffsetDateTime::now_utc() {
-                    return Err(Error::validation(*name, "must be in the future"));
+                    return Err(Error::validation(*name, "must be in the future").with_rule("in_future"));
                 }
             }
         }
@@ -299,7 +312,7 @@ fn check_rule(rule: &Rule, args: &Map<String, Value>) -> Result<()> {
             let e = args.get(*earlier).and_then(Value::as_str).and_then(parse_time);
             if let (Some(l), Some(e)) = (l, e) {
                 if l <= e {
-                    return Err(Error::validation(*later, format!("must be after {earlier}")));
+                    return Err(Error::validation(*later, format!("must be after {earlier}")).with_rule("time_order"));
                 }
             }
         }
@@ -307,7 +320,8 @@ fn check_rule(rule: &Rule, args: &Map<String, Value>) -> Result<()> {
             if args.get("allow_connections_within_group") == Some(&Value::Bool(false)) {
                 for flag in ["show_group_assigned_managed_hosts", "show_user_assigned_managed_hosts", "show_personal_hosts"] {
                     if args.get(flag) == Some(&Value::Bool(true)) {
-                        return Err(Error::validation(flag, "may not be true unless allow_connections_within_group is true"));
+                        return Err(Error::validation(flag, "may not be true unless allow_connections_within_group is true")
+                            .with_rule("show_flags"));
                     }
                 }
             }
