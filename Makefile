@@ -16,7 +16,7 @@ export CARGO_TERM_COLOR ?= never
 export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 BINDINGS := bindings-python bindings-node bindings-c
 
-.PHONY: all build demo demo-rust test test-rust lint bench bench-rust bench-results clean check-versions conformance package fuzz fuzz-build fuzz-smoke soak \
+.PHONY: all build demo demo-rust test test-rust lint bench bench-rust bench-results clean check-versions check-description describe conformance package fuzz fuzz-build fuzz-smoke soak \
 	$(addprefix demo-,python node c) $(addprefix test-,python node c) $(addprefix bench-,python node c)
 
 all: build
@@ -34,7 +34,7 @@ demo-python demo-node demo-c: demo-%:
 	$(MAKE) -C bindings-$* demo
 
 # ---- test -----------------------------------------------------------------
-test: check-versions lint test-rust test-python test-node test-c fuzz-smoke
+test: check-versions check-description lint test-rust test-python test-node test-c fuzz-smoke
 	@echo "make test: every layer passed"
 
 lint:
@@ -44,6 +44,16 @@ lint:
 # One version (Cargo.toml's [workspace.package]) in every package: docs/versioning.md.
 check-versions:
 	python3 packaging/versions.py
+
+# The SDK's description (docs/description.json) from the core's tables: `make describe`
+# regenerates it; `check-description` fails when the checked-in copy is stale.
+describe:
+	$(CARGO) run --quiet -p parsec-teams-describe -- docs/description.json
+
+check-description:
+	@tmp=$$(mktemp) && $(CARGO) run --quiet -p parsec-teams-describe -- "$$tmp" && \
+	{ diff -u docs/description.json "$$tmp" >/dev/null || { diff -u docs/description.json "$$tmp" | head -40; rm -f "$$tmp"; \
+	  echo "docs/description.json is stale: run make describe"; exit 1; }; } && rm -f "$$tmp" && echo "docs/description.json is fresh"
 
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
