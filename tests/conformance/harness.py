@@ -38,6 +38,16 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 KSUID = re.compile(r"^[0-9A-Za-z]{27}$")
 REQUEST_ID = re.compile(r"^req_[0-9a-f]{20}$")
+USER_AGENT = re.compile(r"^parsec-teams/(\S+) \(([a-z]+) ([^()]+)\)$")
+# The runner's hello: "$user_agent" must name its language and SDK version.
+HELLO: Dict[str, Any] = {}
+
+
+def user_agent_ok(act: Any) -> bool:
+    """`parsec-teams/<version> (<language> <language version>)` (API.md), naming
+    the runner's language and the SDK version it reports."""
+    m = USER_AGENT.match(act) if isinstance(act, str) else None
+    return bool(m) and m.group(2) == HELLO.get("language") and m.group(1) == HELLO.get("version")
 
 
 def shorthand(exp: str, act: Any) -> Optional[str]:
@@ -52,6 +62,7 @@ def shorthand(exp: str, act: Any) -> Optional[str]:
         "$number": isinstance(act, (int, float)) and not isinstance(act, bool),
         "$null": act is None,
         "$list": isinstance(act, list),
+        "$user_agent": user_agent_ok(act),
     }.get(exp)
     if ok is None:
         return f"unknown pattern {exp}"
@@ -362,6 +373,7 @@ def main() -> int:
     only = set(opts[1:])
     mocks: Dict[Any, Mock] = {}
     runner = Runner(command)
+    HELLO.update(runner.hello)
     passed = failed = 0
     try:
         for s in scenarios:

@@ -138,7 +138,7 @@ static void call(char **f) {
 }
 
 int main(void) {
-    printf("{\"surface\": \"c\", \"class_tree\": false, \"raw\": false, \"version\": \"%s\"}\n", pt_version());
+    printf("{\"surface\": \"c\", \"language\": \"c\", \"class_tree\": false, \"raw\": false, \"version\": \"%s\"}\n", pt_version());
     fflush(stdout);
     char *line = NULL;
     size_t cap = 0;

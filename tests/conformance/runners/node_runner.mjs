@@ -80,7 +80,7 @@ async function call(f) {
   return { ok: true, result: plain(await resource[method](args, options)) }
 }
 
-process.stdout.write(JSON.stringify({ surface: 'node', class_tree: true, raw: true, version }) + '\n')
+process.stdout.write(JSON.stringify({ surface: 'node', language: 'node', class_tree: true, raw: true, version }) + '\n')
 const rl = createInterface({ input: process.stdin })
 for await (const line of rl) {
   const f = line.split('\t')

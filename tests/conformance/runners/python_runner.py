@@ -119,7 +119,7 @@ async def call(f: list) -> Dict[str, Any]:
 
 
 async def main() -> None:
-    print(json.dumps({"surface": "python-" + MODE, "class_tree": True, "raw": True, "version": parsec_teams.__version__}), flush=True)
+    print(json.dumps({"surface": "python-" + MODE, "language": "python", "class_tree": True, "raw": True, "version": parsec_teams.__version__}), flush=True)
     for line in sys.stdin:
         f = line.rstrip("\n").split("\t")
         try:

@@ -152,7 +152,11 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime");
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let _ = writeln!(out, "{}", json!({"surface": "rust", "class_tree": false, "raw": true, "nest": true}));
+    let _ = writeln!(
+        out,
+        "{}",
+        json!({"surface": "rust", "language": "rust", "version": parsec_teams::VERSION, "class_tree": false, "raw": true, "nest": true})
+    );
     let _ = out.flush();
     let mut clients = Clients { teams: None, admin: None };
     for line in std::io::stdin().lock().lines() {
