@@ -502,6 +502,12 @@ impl Client {
         self.caller.request(method, path, query, body).await
     }
 
+    /// The escape hatch with a [`RawRequest`](crate::escape::RawRequest) (what
+    /// the bindings use: method, query and body parsed and encoded by the core).
+    pub async fn send_raw(&self, req: &crate::escape::RawRequest) -> Result<RawResponse> {
+        self.caller.send_raw(req).await
+    }
+
     /// The generic call path: any operation of the table with JSON arguments.
     pub fn caller(&self) -> &Caller {
         &self.caller
@@ -566,6 +572,12 @@ impl AdminClient {
     /// The escape hatch: same auth, retries, errors and logging.
     pub async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
         self.caller.request(method, path, query, body).await
+    }
+
+    /// The escape hatch with a [`RawRequest`](crate::escape::RawRequest) (what
+    /// the bindings use: method, query and body parsed and encoded by the core).
+    pub async fn send_raw(&self, req: &crate::escape::RawRequest) -> Result<RawResponse> {
+        self.caller.send_raw(req).await
     }
 
     pub fn caller(&self) -> &Caller {
@@ -699,6 +711,30 @@ impl Caller {
     /// A segment of `path` that is `.` or `..` (or percent-encodes one) is
     /// refused like a path parameter would be: the URL would fold it away.
     pub async fn request(&self, method: HttpMethod, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<RawResponse> {
+        let (mut url, p) = self.raw_url(path)?;
+        for (i, (k, v)) in query.iter().enumerate() {
+            url.push(if i == 0 && p.end == url.len() { '?' } else { '&' });
+            url.extend(percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC));
+            url.push('=');
+            url.extend(percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC));
+        }
+        self.request_url(method, url, p, body).await
+    }
+
+    /// Sends a [`RawRequest`](crate::escape::RawRequest) of the escape hatch
+    /// (method, query and body parsed by the core): the same checks and
+    /// transport as [`Caller::request`].
+    pub async fn send_raw(&self, req: &crate::escape::RawRequest) -> Result<RawResponse> {
+        let (mut url, p) = self.raw_url(&req.path)?;
+        if !req.query.is_empty() {
+            url.push(if p.end == url.len() { '?' } else { '&' });
+            url.push_str(&req.query);
+        }
+        self.request_url(req.method, url, p, req.body.as_ref()).await
+    }
+
+    /// The URL of an escape-hatch `path` (a `.` or `..` segment refused) and where its path lies.
+    fn raw_url(&self, path: &str) -> Result<(String, std::ops::Range<usize>)> {
         for segment in path.split(['?', '#']).next().unwrap_or_default().split('/') {
             validate::check_path_segment("path", segment)?;
         }
@@ -708,12 +744,10 @@ impl Caller {
         }
         url.push_str(&path.replace("{team_id}", &self.transport.team_segment));
         let p = self.transport.base_url.len()..url.find('?').unwrap_or(url.len());
-        for (i, (k, v)) in query.iter().enumerate() {
-            url.push(if i == 0 && p.end == url.len() { '?' } else { '&' });
-            url.extend(percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC));
-            url.push('=');
-            url.extend(percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC));
-        }
+        Ok((url, p))
+    }
+
+    async fn request_url(&self, method: HttpMethod, url: String, p: std::ops::Range<usize>, body: Option<&Value>) -> Result<RawResponse> {
         let body = match body {
             Some(b) => {
                 validate::check_depth("body", b)?;

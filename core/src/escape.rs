@@ -1,18 +1,22 @@
 //! The escape hatch's inputs, parsed once for every binding: the HTTP method
-//! ([`parse_method`]), the query ([`query_pairs`]) and the body ([`parse_body`]).
+//! ([`parse_method`]), the query ([`encode_query`]) and the body ([`parse_body`]),
+//! together a [`RawRequest`].
 //!
-//! Query rules: the query is a JSON object (or null: none); a `null` value is
-//! dropped; a string is sent as is; a number as its JSON text; a boolean as
-//! `true` / `false`; an array as ONE key with its items comma-separated (the
-//! way the API takes its lists, e.g. `event_names=a,b`; an empty array is
-//! dropped; null items are dropped); an object, or an array holding an array
-//! or an object, is refused (rule `type`).
+//! Query rules (the same encoding as the typed operations' query): the query
+//! is a JSON object (or null: none); a `null` value is dropped; a string is
+//! sent percent-encoded; a number as its JSON text; a boolean as `true` /
+//! `false`; an array as ONE key with its items separated by a literal comma
+//! (the way the API takes its lists, e.g. `event_names=a,b`; a comma inside an
+//! item is percent-encoded; null items are dropped and an empty list is left
+//! out); an object, or an array holding an array or an object, is refused
+//! (rule `type`). Repeated keys are not used: the API reads lists
+//! comma-separated.
 
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::spec::HttpMethod;
-use crate::validate::{check_depth, json_type};
+use crate::validate::{check_depth, json_type, push_encoded};
 
 /// An HTTP method from its name, case-insensitively (`get`, `Post`, ...).
 /// Anything else is a validation error on `method` with rule `enum`.
@@ -30,54 +34,48 @@ impl std::str::FromStr for HttpMethod {
     }
 }
 
-fn scalar(field: &str, v: &Value) -> Result<Option<String>> {
-    Ok(match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        other => {
-            return Err(
-                Error::validation(field, format!("must be a string, number, boolean or null, got {}", json_type(other))).with_rule("type")
-            )
-        }
-    })
-}
-
-/// The query pairs of the escape hatch from a JSON object (see the module doc).
+/// The query string of the escape hatch (without `?`) from a JSON object,
+/// encoded exactly as the typed operations encode theirs (see the module doc):
+/// keys and values percent-encoded, list items separated by a literal `,`.
 /// Errors name the field `query` or `query.<key>`.
-pub fn query_pairs(query: &Value) -> Result<Vec<(String, String)>> {
+pub fn encode_query(query: &Value) -> Result<String> {
     let map = match query {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null => return Ok(String::new()),
         Value::Object(m) => m,
         other => return Err(Error::validation("query", format!("must be an object, got {}", json_type(other))).with_rule("type")),
     };
-    let mut out = Vec::with_capacity(map.len());
+    let mut out = String::new();
     for (k, v) in map {
-        let field = format!("query.{k}");
-        let text = match v {
-            Value::Array(items) => {
-                let mut parts = Vec::with_capacity(items.len());
-                for item in items {
-                    if let Some(t) = scalar(&field, item)? {
-                        parts.push(t);
-                    }
-                }
-                (!parts.is_empty()).then(|| parts.join(","))
-            }
-            other => scalar(&field, other)?,
+        let field = || format!("query.{k}");
+        let items: Vec<&Value> = match v {
+            Value::Array(items) => items.iter().filter(|i| !i.is_null()).collect(),
+            Value::Null => continue,
+            other => vec![other],
         };
-        if let Some(text) = text {
-            out.push((k.clone(), text));
+        if items.is_empty() {
+            continue;
+        }
+        if let Some(bad) = items.iter().find(|i| i.is_array() || i.is_object()) {
+            let msg = format!("must be a string, number, boolean, null or a list of them, got {}", json_type(bad));
+            return Err(Error::validation(field(), msg).with_rule("type"));
+        }
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.extend(percent_encoding::utf8_percent_encode(k, QUERY_KEY));
+        out.push('=');
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_encoded(&mut out, item);
         }
     }
     Ok(out)
 }
 
-/// Borrowed pairs, as [`Client::request`](crate::Client::request) takes them.
-pub fn pair_refs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
-    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
-}
+/// Query keys keep the characters the typed operations send as is.
+const QUERY_KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// The escape hatch's body from JSON text: `None` (no body) when absent or
 /// blank; otherwise the value (a `null` is sent as `null`). Text that is not
@@ -96,12 +94,42 @@ pub fn parse_body(text: Option<&str>) -> Result<Option<Value>> {
     Ok(Some(v))
 }
 
-/// The query of the escape hatch from JSON text (see [`query_pairs`]);
-/// absent or blank text is no query.
-pub fn parse_query(text: Option<&str>) -> Result<Vec<(String, String)>> {
-    let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(Vec::new()) };
-    let v: Value = serde_json::from_str(text).map_err(|e| Error::validation("query", format!("must be JSON ({e})")).with_rule("json"))?;
-    query_pairs(&v)
+/// A request of the escape hatch, parsed and encoded once in the core:
+/// a binding passes the method name, the path, the query as JSON (a value or
+/// text) and the body, then sends it with `Client::send_raw`
+/// (or `AdminClient::send_raw`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRequest {
+    pub method: HttpMethod,
+    /// The path as given; `{team_id}` is filled in when sent.
+    pub path: String,
+    /// The encoded query, without `?` (empty: none).
+    pub query: String,
+    pub body: Option<Value>,
+}
+
+impl RawRequest {
+    /// From JSON values (`query` an object or null).
+    pub fn new(method: &str, path: &str, query: Option<&Value>, body: Option<Value>) -> Result<RawRequest> {
+        let method = parse_method(method)?;
+        let query = query.map(encode_query).transpose()?.unwrap_or_default();
+        if let Some(b) = &body {
+            check_depth("body", b)?;
+        }
+        Ok(RawRequest { method, path: path.to_owned(), query, body })
+    }
+
+    /// From JSON text (C and Node): absent or blank query and body texts are none.
+    pub fn from_text(method: &str, path: &str, query: Option<&str>, body: Option<&str>) -> Result<RawRequest> {
+        let query = match query.filter(|t| !t.trim().is_empty()) {
+            Some(text) => Some(
+                serde_json::from_str::<Value>(text)
+                    .map_err(|e| Error::validation("query", format!("must be JSON ({e})")).with_rule("json"))?,
+            ),
+            None => None,
+        };
+        RawRequest::new(method, path, query.as_ref(), parse_body(body)?)
+    }
 }
 
 #[cfg(test)]
@@ -122,26 +150,31 @@ mod tests {
 
     #[test]
     fn query_scalars_arrays_and_nulls() {
-        let pairs = query_pairs(&json!({
-            "s": "a b", "n": 5, "f": 1.5, "t": true, "no": false, "skip": null,
-            "list": ["x", 2, false, null], "empty": [], "only_null": [null]
+        let q = encode_query(&json!({
+            "s": "a b,c", "n": 5, "f": 1.5, "t": true, "no": false, "skip": null,
+            "list": ["x", 2, false, null, "y,z"], "empty": [], "only_null": [null], "k y": 1
         }))
         .unwrap();
-        let want: Vec<(String, String)> = [("s", "a b"), ("n", "5"), ("f", "1.5"), ("t", "true"), ("no", "false"), ("list", "x,2,false")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(pairs, want);
-        assert_eq!(pair_refs(&pairs)[0], ("s", "a b"));
-        assert!(query_pairs(&Value::Null).unwrap().is_empty());
-        let e = query_pairs(&json!({"o": {"a": 1}})).unwrap_err();
+        assert_eq!(q, "s=a%20b%2Cc&n=5&f=1.5&t=true&no=false&list=x,2,false,y%2Cz&k%20y=1");
+        assert_eq!(encode_query(&Value::Null).unwrap(), "");
+        let e = encode_query(&json!({"o": {"a": 1}})).unwrap_err();
         assert_eq!((e.field(), e.rule()), (Some("query.o"), Some("type")));
-        let e = query_pairs(&json!({"l": [[1]]})).unwrap_err();
+        let e = encode_query(&json!({"l": [[1]]})).unwrap_err();
         assert_eq!((e.field(), e.rule()), (Some("query.l"), Some("type")));
-        let e = query_pairs(&json!([1])).unwrap_err();
+        let e = encode_query(&json!([1])).unwrap_err();
         assert_eq!((e.field(), e.rule()), (Some("query"), Some("type")));
-        assert_eq!(parse_query(Some(r#"{"a": [1, 2]}"#)).unwrap(), vec![("a".to_owned(), "1,2".to_owned())]);
-        assert_eq!(parse_query(Some("{")).unwrap_err().rule(), Some("json"));
+    }
+
+    #[test]
+    fn raw_requests_from_values_or_text_are_the_same() {
+        let a = RawRequest::new("post", "/x", Some(&json!({"a": [1, 2]})), Some(json!({"b": true}))).unwrap();
+        let b = RawRequest::from_text("POST", "/x", Some(r#"{"a": [1, 2]}"#), Some(r#"{"b": true}"#)).unwrap();
+        assert_eq!(a, b);
+        assert_eq!((a.method, a.query.as_str()), (HttpMethod::Post, "a=1,2"));
+        let none = RawRequest::from_text("get", "/x", Some(" "), None).unwrap();
+        assert_eq!((none.query.as_str(), none.body), ("", None));
+        assert_eq!(RawRequest::from_text("GET", "/x", Some("{"), None).unwrap_err().rule(), Some("json"));
+        assert_eq!(RawRequest::from_text("PATCH", "/x", None, None).unwrap_err().rule(), Some("enum"));
     }
 
     #[test]

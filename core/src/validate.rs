@@ -412,7 +412,7 @@ pub fn path_segment(text: &str) -> String {
 
 /// Appends a scalar's text, percent-encoded, without an intermediate string
 /// for the common cases (numbers, booleans, strings).
-fn push_encoded(out: &mut String, v: &Value) {
+pub(crate) fn push_encoded(out: &mut String, v: &Value) {
     use std::fmt::Write as _;
     match v {
         Value::String(s) => out.extend(percent_encoding::utf8_percent_encode(s, PATH_SEGMENT)),
