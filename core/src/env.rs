@@ -114,9 +114,11 @@ impl LogLevel {
         }
     }
 
-    /// A `tracing` filter of the SDK's own events at this level (nothing else).
+    /// A `tracing` filter of the SDK's own events at this level (nothing
+    /// else: a target directive matches by prefix, so the mock's
+    /// `parsec_teams_mock` is switched off by name).
     pub fn filter_directive(self) -> String {
-        format!("off,parsec_teams={}", self.as_str())
+        format!("off,parsec_teams={},parsec_teams_mock=off", self.as_str())
     }
 }
 
@@ -190,7 +192,7 @@ mod tests {
         ] {
             assert_eq!(parse_log_level(text), level, "{text:?}");
         }
-        assert_eq!(LogLevel::Info.filter_directive(), "off,parsec_teams=info");
+        assert_eq!(LogLevel::Info.filter_directive(), "off,parsec_teams=info,parsec_teams_mock=off");
         assert_eq!(LogLevel::Debug.python_level(), 10);
         assert!(LogLevel::Error < LogLevel::Trace);
     }

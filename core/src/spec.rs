@@ -3,8 +3,10 @@
 // This file is std-only on purpose: `build.rs` includes it to generate the typed
 // Rust surface (parameter structs and resource methods), and the bindings'
 // generators read the same table through `parsec_teams::spec::OPERATIONS`
-// (or as JSON through `parsec_teams::spec::table_json`). Adding an endpoint is
-// one `Operation` here plus one line in `OPERATIONS`.
+// (or as JSON through `parsec_teams::table::table_json`, and in the SDK's
+// description, `parsec_teams::describe`, printed by `parsec-teams-describe`
+// into `docs/description.json`). Adding an endpoint is one `Operation` here
+// plus one line in `OPERATIONS` (see CONTRIBUTING.md).
 //
 // Inner doc comments (`//!`) are not allowed here because of the `include!`.
 

@@ -43,7 +43,8 @@ pub fn operation_json(op: &Operation) -> Value {
             })
         })
         .collect();
-    let rules: Vec<String> = op.rules.iter().map(|r| format!("{r:?}")).collect();
+    // Structured, as in the description (`{"kind": "never_both", "fields": [...]}`).
+    let rules: Vec<Value> = op.rules.iter().map(crate::describe::rule_json).collect();
     json!({
         "api": format!("{:?}", op.api).to_lowercase(),
         "resource": op.resource,
