@@ -397,6 +397,19 @@ fn unsupported(name: &str, client: &str) -> Error {
     Error::validation(name, format!("is not an option of {client}")).with_rule("unsupported")
 }
 
+/// The checked transport options both clients take: timeout, max_retries,
+/// max_retry_wait, pool_idle_timeout.
+type TransportValues = (Option<Duration>, Option<u32>, Option<Duration>, Option<Duration>);
+
+fn transport_values(v: &OptionValues) -> Result<TransportValues> {
+    Ok((
+        v.timeout.map(|t| duration_value("timeout", t)).transpose()?,
+        v.max_retries.map(|n| int_value("max_retries", n)).transpose()?,
+        v.max_retry_wait.map(|t| duration_value("max_retry_wait", t)).transpose()?,
+        v.pool_idle_timeout.map(|t| duration_value("pool_idle_timeout", t)).transpose()?,
+    ))
+}
+
 impl ClientOptions {
     /// Options of a [`Client`](crate::Client) from a binding's raw values,
     /// every value checked against [`OPTIONS`]. Required values left out
@@ -411,10 +424,7 @@ impl ClientOptions {
         o.base_url = v.base_url.clone();
         o.proxy = v.proxy.clone();
         o.language = v.language.clone();
-        o.timeout = v.timeout.map(|t| duration_value("timeout", t)).transpose()?;
-        o.max_retries = v.max_retries.map(|n| int_value("max_retries", n)).transpose()?;
-        o.max_retry_wait = v.max_retry_wait.map(|t| duration_value("max_retry_wait", t)).transpose()?;
-        o.pool_idle_timeout = v.pool_idle_timeout.map(|t| duration_value("pool_idle_timeout", t)).transpose()?;
+        (o.timeout, o.max_retries, o.max_retry_wait, o.pool_idle_timeout) = transport_values(v)?;
         o.quota = QuotaConfig {
             enabled: v.quota_pacing.unwrap_or(DEFAULT_QUOTA_PACING),
             limit: v.quota_limit.map(|n| int_value("quota_limit", n)).transpose()?.unwrap_or(DEFAULT_QUOTA_LIMIT),
@@ -458,10 +468,7 @@ impl AdminClientOptions {
         o.token = v.token.clone();
         o.proxy = v.proxy.clone();
         o.language = v.language.clone();
-        o.timeout = v.timeout.map(|t| duration_value("timeout", t)).transpose()?;
-        o.max_retries = v.max_retries.map(|n| int_value("max_retries", n)).transpose()?;
-        o.max_retry_wait = v.max_retry_wait.map(|t| duration_value("max_retry_wait", t)).transpose()?;
-        o.pool_idle_timeout = v.pool_idle_timeout.map(|t| duration_value("pool_idle_timeout", t)).transpose()?;
+        (o.timeout, o.max_retries, o.max_retry_wait, o.pool_idle_timeout) = transport_values(v)?;
         Ok(o)
     }
 }
