@@ -55,6 +55,7 @@ pub mod models;
 pub mod options;
 pub mod pagination;
 pub mod quota;
+pub mod runtime;
 pub mod spec;
 pub mod table;
 pub mod validate;
