@@ -324,6 +324,14 @@ impl Error {
         e
     }
 
+    /// A decode error ([`ErrorKind::Decode`], the class `APIResponseError`) for
+    /// a binding that decodes part of a response itself (an item of a page
+    /// straight into its language's objects): an undecodable answer is the
+    /// server's fault, never a [`ErrorKind::Validation`] error.
+    pub fn decode(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Decode, message)
+    }
+
     /// Names the rule a validation error breaks, for the structural checks
     /// (`depth`, `dot_segment`); see [`Error::rule`].
     pub fn with_rule(mut self, rule: &'static str) -> Error {
@@ -512,6 +520,14 @@ mod tests {
                 assert!(ERROR_CLASSES[..i].iter().any(|x| x.name == p), "{}", c.name);
             }
         }
+    }
+
+    #[test]
+    fn a_binding_reports_an_undecodable_item_as_a_decode_error() {
+        let e = Error::decode("undecodable item: expected value");
+        assert_eq!(e.kind(), ErrorKind::Decode);
+        assert_eq!(e.kind().class_name(), "APIResponseError");
+        assert_eq!((e.field(), e.rule()), (None, None));
     }
 
     #[test]
