@@ -23,8 +23,8 @@ static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 
 /// Marks this process as a child just forked. Called by the `pthread_atfork`
 /// handler; a binding may also call it from its language's own hook (Python's
-/// `os.register_at_fork(after_in_child=...)`) — but then only once per fork,
-/// not in addition to the handler: use [`install_fork_handler`] or this, not both.
+/// `os.register_at_fork(after_in_child=...)`): a second bump for the same fork
+/// is harmless, only a change of generation matters.
 /// Only an atomic add: async-signal-safe.
 pub fn after_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
