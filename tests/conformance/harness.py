@@ -97,7 +97,7 @@ def compare(exp: Any, act: Any, where: str, out: List[str]) -> None:
         return
     if isinstance(exp, list):
         if not isinstance(act, list) or len(act) != len(exp):
-            out.append(f"{where}: expected a list of {len(exp)}, got {json.dumps(act)[:300]}")
+            out.append(f"{where}: expected {json.dumps(exp)[:300]}, got {json.dumps(act)[:300]}")
             return
         for i, (e, a) in enumerate(zip(exp, act)):
             compare(e, a, f"{where}[{i}]", out)
