@@ -109,10 +109,12 @@ fn raw(body: &[u8]) -> RawResponse {
 }
 
 /// What serde_json reads as the page's items: `Some` when the body is a JSON
-/// object (an empty body counts as `{}`) whose `data` is absent or an array and
+/// object (a blank body counts as `{}`) whose `data` is absent or an array and
 /// whose `count` is absent, null or a non-negative integer.
 fn reference_items(body: &[u8]) -> Option<Vec<Value>> {
-    let v: Value = if body.iter().all(u8::is_ascii_whitespace) { Value::Object(Map::new()) } else { serde_json::from_slice(body).ok()? };
+    // As the core reads bodies: blank text (Unicode whitespace, as `str::trim` sees it) is `{}`.
+    let blank = std::str::from_utf8(body).is_ok_and(|t| t.trim().is_empty());
+    let v: Value = if blank { Value::Object(Map::new()) } else { serde_json::from_slice(body).ok()? };
     let obj = v.as_object()?;
     if !obj.get("count").is_none_or(|c| c.is_null() || c.is_u64()) {
         return None;
