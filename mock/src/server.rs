@@ -15,7 +15,7 @@ use bytes::Bytes;
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
@@ -71,12 +71,50 @@ pub enum BodyData {
 
 static EMPTY_OBJECT: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 
+/// The deepest nesting of arrays and objects a request body may have.
+const BODY_MAX_NESTING: usize = 512;
+
+/// How deep the arrays and objects of JSON text nest (brackets inside strings
+/// do not count); invalid text gets some number and fails to parse later.
+fn nesting(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 impl BodyData {
     fn parse(bytes: &[u8]) -> BodyData {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return BodyData::Empty;
         }
-        match serde_json::from_slice(bytes) {
+        // The clients send arguments nested up to 128 levels inside a body object;
+        // serde_json alone stops at 127. Nesting is counted first (no recursion),
+        // so only bodies within BODY_MAX_NESTING are parsed without that limit.
+        if nesting(bytes) > BODY_MAX_NESTING {
+            return BodyData::Invalid { error: format!("nested deeper than {BODY_MAX_NESTING} levels") };
+        }
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        de.disable_recursion_limit();
+        match Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v)) {
             Ok(v) => BodyData::Json(v),
             Err(e) => BodyData::Invalid { error: e.to_string() },
         }

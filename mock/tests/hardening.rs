@@ -609,3 +609,29 @@ fn binary_refuses_a_huge_quota_window_without_panicking() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// The clients accept arguments nested up to 128 levels (the contract's limit), and
+/// a body wraps them in an object or two more: the mock must parse what they send
+/// (serde_json alone stops at 127 levels), and still refuse absurd nesting with a 400.
+#[tokio::test]
+async fn bodies_nested_as_deep_as_the_clients_send_are_parsed() {
+    let t = T::new().await;
+    let post = |body: String| {
+        t.http
+            .post(format!("{}/v1/teams/{}/groups", t.base, t.team))
+            .bearer_auth(&t.key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let nested = |n: usize| {
+        format!("{{\"group_name\": \"deep\", \"allow_connections_within_group\": true, \"show_user_assigned_managed_hosts\": true, \"show_personal_hosts\": false, \"extra\": {}0{}}}", "[".repeat(n), "]".repeat(n))
+    };
+    let r = post(nested(130)).await.unwrap();
+    assert!(r.status().is_success(), "130 levels: {} {}", r.status(), r.text().await.unwrap());
+    let r = post(nested(100_000)).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["message"].as_str().unwrap().contains("nested"), "{v}");
+    still_serving(&t).await;
+}
