@@ -472,3 +472,29 @@ async fn hostile_server_answers_never_panic() {
         assert_eq!(panics.load(std::sync::atomic::Ordering::SeqCst), 0, "{label}");
     }
 }
+
+/// Found by the Node binding's random differential test: numbers decoded through
+/// a `serde_json::Value` must be the same f64 as the text says (what `JSON.parse`,
+/// Python's `json` and every careful decoder give), not off by one in the last place.
+#[tokio::test]
+async fn floats_in_results_decode_to_the_nearest_f64() {
+    let texts = [
+        "0.30000000000000004",
+        "2.2250738585072014e-308",
+        "1.7976931348623157e308",
+        "5e-324",
+        "0.1",
+        "9007199254740993.0",
+        "1.0000000000000002",
+    ];
+    let body = format!("{{\"data\": [{}]}}", texts.join(", "));
+    let server = Scripted::start(vec![(200, vec!["content-type: application/json".into()], body)]).await;
+    let client = scripted_client(&server.url);
+    let raw = client.request(HttpMethod::Get, "/v1/teams/{team_id}/floats", &[], None).await.unwrap();
+    let v = raw.json().unwrap();
+    let got: Vec<f64> = v["data"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let want: Vec<f64> = texts.iter().map(|t| t.parse::<f64>().unwrap()).collect();
+    for ((g, w), t) in got.iter().zip(&want).zip(texts) {
+        assert_eq!(g.to_bits(), w.to_bits(), "{t}: decoded {g:e}, nearest f64 is {w:e}");
+    }
+}
