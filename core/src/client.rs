@@ -808,7 +808,7 @@ impl Caller {
                     let mut err = if (300..400).contains(&status) { redirect_error(status, &headers) } else { http_error(status, &body) };
                     err.inner.request_id = request_id;
                     err.inner.retry_after = retry_after;
-                    let retryable = status == 429 || (idempotent && matches!(status, 500 | 502 | 503 | 504));
+                    let retryable = status == 429 || (idempotent && RETRYABLE_SERVER_STATUSES.contains(&status));
                     err.inner.retryable = retryable;
                     err.inner.may_have_been_applied = status >= 500 && req.method != HttpMethod::Get;
                     if let (429, Some(q), Some(secs)) = (status, req.quota, retry_after) {
@@ -870,9 +870,17 @@ impl Caller {
     }
 }
 
+/// The server statuses after which an idempotent request (GET, PUT, DELETE)
+/// is retried; 429 is retried for every method.
+pub const RETRYABLE_SERVER_STATUSES: [u16; 4] = [500, 502, 503, 504];
+/// The first backoff's ceiling, doubled at each attempt.
+pub const BACKOFF_BASE_SECS: f64 = 0.5;
+/// The ceiling no backoff exceeds.
+pub const BACKOFF_CAP_SECS: f64 = 8.0;
+
 /// Exponential backoff with full jitter: uniform in [0, min(8 s, 0.5 s * 2^attempt)].
 fn backoff(attempt: u32) -> Duration {
-    let cap = (0.5 * 2f64.powi(attempt.min(16) as i32)).min(8.0);
+    let cap = (BACKOFF_BASE_SECS * 2f64.powi(attempt.min(16) as i32)).min(BACKOFF_CAP_SECS);
     Duration::from_secs_f64(rand::random::<f64>() * cap)
 }
 

@@ -9,7 +9,9 @@
 //! Top-level shape:
 //! `{"format", "sdk": {name, version}, "apis", "operations", "models",
 //! "envelopes", "errors", "validation_rules", "options", "environment",
-//! "log_levels", "counts"}`.
+//! "retries", "quotas", "log_levels", "counts"}`. Every operation, parameter
+//! and option also has `names`: its spelling per language (`rust`, `python`,
+//! `node`, `c`, `kotlin`).
 
 use serde_json::{json, Map, Value};
 
@@ -17,7 +19,7 @@ use crate::env::{LogLevel, ENV_VARS};
 use crate::error::{ERROR_CLASSES, VALIDATION_RULES};
 use crate::models::{model_fields, MODELS};
 use crate::options::{OptionDefault, OPTIONS};
-use crate::spec::{Api, DefaultValue, Operation, Paginate, Rule, Ty, OPERATIONS};
+use crate::spec::{Api, DefaultValue, HttpMethod, Operation, Paginate, Rule, Ty, OPERATIONS};
 use crate::table::ty_json;
 
 /// The version of this document's layout; raised when a key changes meaning.
@@ -84,6 +86,76 @@ pub fn rule_json(rule: &Rule) -> Value {
     }
 }
 
+/// `snake_case` to `camelCase` (the Node and Kotlin spelling of names).
+pub fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn pascal_case(name: &str) -> String {
+    let camel = camel_case(name);
+    let mut chars = camel.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// How each language spells an operation: the resource and method names, the
+/// auto-paginating form, the Rust parameter struct (path parameters are
+/// positional arguments, the required others go to `new` in this order, the
+/// optional ones are setters) and the C function.
+fn operation_names(op: &Operation) -> Value {
+    let iter = op.iter_name();
+    let struct_prefix = match op.api {
+        Api::Teams => "",
+        Api::Admin => "Admin",
+    };
+    let has_struct = op.params.iter().any(|p| p.location != crate::spec::Location::Path);
+    let path_args: Vec<&str> = op.params.iter().filter(|p| p.location == crate::spec::Location::Path).map(|p| p.name).collect();
+    let new_args: Vec<&str> = op
+        .params
+        .iter()
+        .filter(|p| p.location != crate::spec::Location::Path && p.required && p.default.is_none())
+        .map(|p| p.name)
+        .collect();
+    let c_prefix = match op.api {
+        Api::Teams => "pt_",
+        Api::Admin => "pt_admin_",
+    };
+    let camel = json!({
+        "resource": camel_case(op.resource),
+        "method": camel_case(op.name),
+        "iter": iter.as_deref().map(camel_case),
+    });
+    json!({
+        "rust": {
+            "resource": op.resource,
+            "method": op.name,
+            "iter": iter,
+            "params_struct": if has_struct {
+                Some(format!("{struct_prefix}{}{}Params", pascal_case(op.resource), pascal_case(op.name)))
+            } else {
+                None
+            },
+            "path_args": path_args,
+            "new_args": new_args,
+        },
+        "python": {"resource": op.resource, "method": op.name, "iter": iter},
+        "node": camel,
+        "c": {"function": format!("{c_prefix}{}_{}", op.resource, op.name), "operation": op.qualified_name()},
+        "kotlin": camel,
+    })
+}
+
 fn operation(op: &Operation) -> Value {
     let params: Vec<Value> = op
         .params
@@ -98,6 +170,7 @@ fn operation(op: &Operation) -> Value {
                 "default": p.default.map(|DefaultValue::Int(d)| d),
                 "rules": type_rules(&p.ty),
                 "doc": p.doc,
+                "names": {"rust": p.name, "python": p.name, "node": camel_case(p.name), "c": p.name, "kotlin": camel_case(p.name)},
             })
         })
         .collect();
@@ -122,6 +195,7 @@ fn operation(op: &Operation) -> Value {
         "pagination": pagination,
         "deprecated": op.deprecated,
         "doc": op.doc,
+        "names": operation_names(op),
     })
 }
 
@@ -162,7 +236,8 @@ fn options() -> Vec<Value> {
                 "default": default_json(&o.default),
                 "range": o.range.map(|r| json!({"kind": "range", "min": r.min, "min_exclusive": r.min_exclusive, "max": r.max})),
                 "clients": clients,
-                "names": {"rust": {"name": o.name}, "python": lang(&o.python), "node": lang(&o.node), "c": lang(&o.c)},
+                // Kotlin takes the Node spelling (camelCase, same units).
+                "names": {"rust": {"name": o.name}, "python": lang(&o.python), "node": lang(&o.node), "c": lang(&o.c), "kotlin": lang(&o.node)},
                 "doc": o.doc,
             })
         })
@@ -176,6 +251,69 @@ fn models() -> Map<String, Value> {
             let fields: Vec<Value> =
                 model_fields(*m).iter().map(|f| json!({"name": f.name, "type": f.ty.as_str(), "optional": true})).collect();
             (m.name().to_owned(), json!({"fields": fields, "extra": "kept"}))
+        })
+        .collect()
+}
+
+/// The retry policy every client applies, as data.
+fn retries() -> Value {
+    use crate::client::{BACKOFF_BASE_SECS, BACKOFF_CAP_SECS, RETRYABLE_SERVER_STATUSES};
+    let idempotent: Vec<&str> = [HttpMethod::Get, HttpMethod::Post, HttpMethod::Put, HttpMethod::Delete]
+        .into_iter()
+        .filter(|m| m.is_idempotent())
+        .map(HttpMethod::as_str)
+        .collect();
+    let mut statuses = vec![429];
+    statuses.extend(RETRYABLE_SERVER_STATUSES);
+    json!({
+        "idempotent_methods": idempotent,
+        "idempotent": {
+            "retried_on": {"statuses": statuses, "connection_failure": "any", "timeout": true},
+            "doc": "Retried up to max_retries times on a failed connection, a timeout, 429 and these statuses.",
+        },
+        "non_idempotent": {
+            "retried_on": {"statuses": [429], "connection_failure": "not_connected", "timeout": false},
+            "doc": "Retried only where the server surely did not act: the connection was never made, or it answered 429. Never after a 5xx, a timeout or a reset.",
+        },
+        "backoff": {
+            "kind": "exponential_full_jitter",
+            "base_seconds": BACKOFF_BASE_SECS,
+            "cap_seconds": BACKOFF_CAP_SECS,
+            "doc": "Before retry n (from 0), a wait drawn uniformly from [0, min(cap, base * 2^n)].",
+        },
+        "retry_after": {
+            "capped_by_option": "max_retry_wait",
+            "doc": "A Retry-After (seconds or HTTP date) is waited instead of the backoff; one longer than max_retry_wait fails the call at once with retry_after set.",
+        },
+        "may_have_been_applied": "True when a request other than GET may have reached the server and acted: a 5xx, a timeout or a connection broken after sending. It stays true once any attempt may have acted.",
+    })
+}
+
+/// The quotas the client paces on its side, with the operations drawing from each.
+fn quotas() -> Vec<Value> {
+    let mut names: Vec<&str> = Vec::new();
+    for q in OPERATIONS.iter().filter_map(|op| op.quota) {
+        if !names.contains(&q) {
+            names.push(q);
+        }
+    }
+    names
+        .iter()
+        .map(|q| {
+            let ops: Vec<String> = OPERATIONS
+                .iter()
+                .filter(|op| op.quota == Some(q))
+                .map(|op| format!("{}.{}", api_name(op.api), op.qualified_name()))
+                .collect();
+            json!({
+                "name": q,
+                "operations": ops,
+                "limit": crate::options::DEFAULT_QUOTA_LIMIT,
+                "window_seconds": crate::options::DEFAULT_QUOTA_WINDOW.as_secs_f64(),
+                "limit_option": "quota_limit",
+                "window_option": "quota_window",
+                "pacing_option": "quota_pacing",
+            })
         })
         .collect()
 }
@@ -223,6 +361,8 @@ pub fn description() -> Value {
         "environment": ENV_VARS.iter().map(|v| json!({
             "name": v.name, "option": v.option, "used_by": v.used_by, "secret": v.secret, "doc": v.doc,
         })).collect::<Vec<_>>(),
+        "retries": retries(),
+        "quotas": quotas(),
         "log_levels": LogLevel::ALL.iter().map(|l| json!({"name": l.as_str(), "python_level": l.python_level()})).collect::<Vec<_>>(),
         "counts": {"operations": OPERATIONS.len(), "teams": teams, "admin": OPERATIONS.len() - teams},
     })
@@ -381,5 +521,47 @@ mod tests {
         assert_eq!(nf["c_status"]["name"], "PT_ERR_NOT_FOUND");
         let created = d["models"]["Member"]["fields"].as_array().unwrap().iter().find(|f| f["name"] == "created_at").unwrap();
         assert_eq!(created["type"], "timestamp");
+    }
+
+    #[test]
+    fn every_language_spelling_is_described() {
+        let d = description();
+        let ops = d["operations"].as_array().unwrap();
+        let kick = ops.iter().find(|o| o["id"] == "teams.guest_access.kick_guest").unwrap();
+        assert_eq!(kick["names"]["node"]["resource"], "guestAccess");
+        assert_eq!(kick["names"]["kotlin"]["method"], "kickGuest");
+        assert_eq!(kick["names"]["c"]["function"], "pt_guest_access_kick_guest");
+        assert_eq!(kick["names"]["rust"]["path_args"], json!(["invite_id"]));
+        let events = ops.iter().find(|o| o["id"] == "teams.audit_log.list_events").unwrap();
+        assert_eq!(events["names"]["node"]["iter"], "iterEvents");
+        assert_eq!(events["names"]["python"]["iter"], "iter_events");
+        let create = ops.iter().find(|o| o["id"] == "teams.groups.create").unwrap();
+        assert_eq!(create["names"]["rust"]["params_struct"], "GroupsCreateParams");
+        assert_eq!(
+            create["names"]["rust"]["new_args"],
+            json!(["group_name", "allow_connections_within_group", "show_user_assigned_managed_hosts", "show_personal_hosts"])
+        );
+        let admin = ops.iter().find(|o| o["id"] == "admin.users.assign_to_all_teams").unwrap();
+        assert_eq!(admin["names"]["c"]["function"], "pt_admin_users_assign_to_all_teams");
+        let team_create = ops.iter().find(|o| o["id"] == "admin.teams.create").unwrap();
+        assert_eq!(team_create["names"]["rust"]["params_struct"], "AdminTeamsCreateParams");
+        let group_id = create["params"].as_array().unwrap().iter().find(|p| p["name"] == "allow_connections_within_group").unwrap();
+        assert_eq!(group_id["names"]["node"], "allowConnectionsWithinGroup");
+        for o in d["options"].as_array().unwrap() {
+            assert_eq!(o["names"]["kotlin"], o["names"]["node"], "{}", o["name"]);
+        }
+    }
+
+    #[test]
+    fn retries_and_quotas_are_described_from_the_client() {
+        let d = description();
+        assert_eq!(d["retries"]["idempotent_methods"], json!(["GET", "PUT", "DELETE"]));
+        assert_eq!(d["retries"]["idempotent"]["retried_on"]["statuses"], json!([429, 500, 502, 503, 504]));
+        assert_eq!(d["retries"]["backoff"]["cap_seconds"], 8.0);
+        let quotas = d["quotas"].as_array().unwrap();
+        let names: Vec<&str> = quotas.iter().map(|q| q["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["audit_log", "invites_create", "invites_resend"]);
+        assert_eq!(quotas[0]["operations"], json!(["teams.audit_log.list_events"]));
+        assert_eq!(quotas[0]["limit"], 50);
     }
 }
