@@ -148,6 +148,23 @@ pub fn log_level() -> LogLevel {
     var(PARSEC_TEAMS_LOG).map_or(LogLevel::Off, |v| parse_log_level(&v))
 }
 
+/// Sends the SDK's own `tracing` events to stderr at the level
+/// [`PARSEC_TEAMS_LOG`] asks for (nothing when it is off), once per process;
+/// for the bindings whose language's usual place for diagnostics is stderr
+/// (C, Node). A subscriber the program installed first is left alone.
+#[cfg(feature = "stderr-log")]
+pub fn init_stderr_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let level = log_level();
+        if level == LogLevel::Off {
+            return;
+        }
+        let filter = tracing_subscriber::EnvFilter::new(level.filter_directive());
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+    });
+}
+
 /// The default number of worker threads: half the CPUs, from 1 to 4.
 pub fn default_worker_threads(cpus: usize) -> usize {
     (cpus / 2).clamp(1, 4)
