@@ -39,6 +39,56 @@ pub fn depth_error(field: &str) -> Error {
     Error::validation(field, format_args!("nested deeper than {MAX_DEPTH} levels")).with_rule("depth")
 }
 
+/// The most nesting [`parse_json_text`] parses: deeper text is refused before
+/// parsing (rule `depth`), so the parser's recursion stays bounded.
+pub const MAX_TEXT_NESTING: usize = 512;
+
+/// The deepest nesting of arrays and objects in JSON text, counted without
+/// parsing or recursion (brackets inside strings are skipped).
+pub fn json_nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// JSON text a binding was given (the parameters of a call as one object,
+/// for C), as a [`Value`]: nested up to [`MAX_TEXT_NESTING`] levels, so that a
+/// parameter of [`MAX_DEPTH`] levels inside its wrapper object parses (serde_json
+/// alone stops at 127) and a deeper one reaches [`check_depth`], which names
+/// the parameter. Deeper text is a depth error on `field`; text that is not
+/// JSON an error on `field` with rule `json`.
+pub fn parse_json_text(text: &str, field: &str) -> Result<Value> {
+    use serde::Deserialize;
+    if json_nesting(text) > MAX_TEXT_NESTING {
+        return Err(Error::validation(field, format_args!("nested deeper than {MAX_TEXT_NESTING} levels")).with_rule("depth"));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    // The nesting was bounded above, so the recursion is too.
+    de.disable_recursion_limit();
+    Value::deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| Error::validation(field, format!("must be valid JSON ({e})")).with_rule("json"))
+}
+
 /// Refuses a path segment that URL parsing would fold into another route:
 /// `.` or `..`, as given or once percent-decoded (`%2e`, `.%2E`, ...).
 /// Every other value is percent-encoded into its own segment.
@@ -448,6 +498,14 @@ mod tests {
     #[test]
     fn depth_limit() {
         assert!(check_depth("body", &nested(MAX_DEPTH)).is_ok());
+        let text = format!("{{\"p\": {}1{}}}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(json_nesting(&text), MAX_DEPTH + 1);
+        assert_eq!(json_nesting(r#"{"s": "[[{\"[" }"#), 1);
+        assert!(check_depth("p", &parse_json_text(&text, "params").unwrap()["p"]).is_ok());
+        let too_deep = "[".repeat(MAX_TEXT_NESTING + 1) + &"]".repeat(MAX_TEXT_NESTING + 1);
+        let e = parse_json_text(&too_deep, "params").unwrap_err();
+        assert_eq!((e.field(), e.rule()), (Some("params"), Some("depth")));
+        assert_eq!(parse_json_text("{", "params").unwrap_err().rule(), Some("json"));
         let e = check_depth("body", &nested(MAX_DEPTH + 1)).unwrap_err();
         assert_eq!(e.field(), Some("body"));
         assert_eq!(e.message(), "body: nested deeper than 128 levels");
