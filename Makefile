@@ -1,6 +1,7 @@
 # parsec-teams: the front door.
 #   make demo   set everything up and run the onboarding demo of every language against the embedded mock
 #   make test   every test of every layer (what CI runs: .ci/run)
+#   make generate  after changing the core's tables: the description and every file generated from it
 #   make bench  every benchmark; results in bench/RESULTS.md
 #   make package  every release artifact into dist/, each checked (docs/packaging.md)
 #   make fuzz     every fuzz target for FUZZ_SECONDS (default 300) each; fuzz-smoke (20 s each) is part of `make test`
@@ -16,7 +17,7 @@ export CARGO_TERM_COLOR ?= never
 export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
 BINDINGS := bindings-python bindings-node bindings-c
 
-.PHONY: all build demo demo-rust test test-rust lint bench bench-rust bench-results clean check-versions check-description describe conformance package fuzz fuzz-build fuzz-smoke soak \
+.PHONY: all build demo demo-rust test test-rust lint bench bench-rust bench-results clean check-versions check-description describe generate generate-docs check-docs conformance package fuzz fuzz-build fuzz-smoke soak \
 	$(addprefix demo-,python node c) $(addprefix test-,python node c) $(addprefix bench-,python node c)
 
 all: build
@@ -34,7 +35,7 @@ demo-python demo-node demo-c: demo-%:
 	$(MAKE) -C bindings-$* demo
 
 # ---- test -----------------------------------------------------------------
-test: check-versions check-description lint test-rust test-python test-node test-c fuzz-smoke
+test: check-versions check-description check-docs lint test-rust test-python test-node test-c fuzz-smoke
 	@echo "make test: every layer passed"
 
 lint:
@@ -54,6 +55,21 @@ check-description:
 	@tmp=$$(mktemp) && $(CARGO) run --quiet -p parsec-teams-describe -- "$$tmp" && \
 	{ diff -u docs/description.json "$$tmp" >/dev/null || { diff -u docs/description.json "$$tmp" | head -40; rm -f "$$tmp"; \
 	  echo "docs/description.json is stale: run make describe"; exit 1; }; } && rm -f "$$tmp" && echo "docs/description.json is fresh"
+
+# The reference (docs/reference/*.md) from the description: `make generate-docs`
+# rewrites it; `check-docs` fails when a generated page is stale.
+generate-docs:
+	python3 codegen/docs/generate.py
+
+check-docs:
+	python3 codegen/docs/generate.py --check
+
+# After a change to the core's tables (CONTRIBUTING.md, "Adding an operation"):
+# the description, then every file generated from it.
+generate: describe generate-docs
+	$(MAKE) -C bindings-python generate
+	$(MAKE) -C bindings-node generate
+	$(MAKE) -C bindings-c header
 
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
