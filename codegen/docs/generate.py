@@ -341,6 +341,13 @@ def iter_calls(op):
 # Pages
 # ---------------------------------------------------------------------------
 
+def table(headers, rows):
+    """A Markdown table: the header, its rule, one line per row (cells as given)."""
+    out = ["| %s |" % " | ".join(headers), "|" + " --- |" * len(headers)]
+    out.extend("| %s |" % " | ".join(str(c) for c in row) for row in rows)
+    return out
+
+
 def md_cell(s):
     return str(s).replace("|", "\\|").replace("\n", " ")
 
@@ -379,11 +386,8 @@ def retry_words(op, d):
 
 
 def lang_block(rows):
-    out = ["| language | call |", "| --- | --- |"]
     names = dict(LANGS)
-    for lang, call in rows:
-        out.append("| %s | <code>%s</code> |" % (names[lang], md_cell(html(call))))
-    return out
+    return table(["language", "call"], [(names[lang], "<code>%s</code>" % md_cell(html(call))) for lang, call in rows])
 
 
 def html(s):
@@ -502,10 +506,7 @@ def models_page(d):
     for name, m in d["models"].items():
         out.append("## %s" % name)
         out.append("")
-        out.append("| field | type |")
-        out.append("| --- | --- |")
-        for f in m["fields"]:
-            out.append("| `%s` | %s |" % (f["name"], f["type"]))
+        out.extend(table(["field", "type"], [("`%s`" % f["name"], f["type"]) for f in m["fields"]]))
         out.append("")
         users = ["`%s.%s`" % (o["resource"], o["name"]) for o in d["operations"] if o["result"]["model"] == name]
         if users:
@@ -574,10 +575,7 @@ def errors_page(d):
     out.append("A `ValidationError` is raised before anything is sent. Its `field` names the parameter or option "
                "(the wire name) and its `rule` is one of:")
     out.append("")
-    out.append("| rule | meaning |")
-    out.append("| --- | --- |")
-    for r in d["validation_rules"]:
-        out.append("| `%s` | %s |" % (r["rule"], md_cell(r["doc"])))
+    out.extend(table(["rule", "meaning"], [("`%s`" % r["rule"], md_cell(r["doc"])) for r in d["validation_rules"]]))
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -639,10 +637,7 @@ def options_page(d):
     out.append("")
     out.append("`PARSEC_TEAMS_LOG` takes one of these (Python maps them to its `logging` levels):")
     out.append("")
-    out.append("| level | Python `logging` level |")
-    out.append("| --- | --- |")
-    for lv in d["log_levels"]:
-        out.append("| `%s` | %d |" % (lv["name"], lv["python_level"]))
+    out.extend(table(["level", "Python `logging` level"], [("`%s`" % lv["name"], lv["python_level"]) for lv in d["log_levels"]]))
     out.append("")
     rt = d["retries"]
     out.append("## Retries")
