@@ -83,12 +83,10 @@ const QUERY_KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMER
 /// [`MAX_DEPTH`](crate::validate::MAX_DEPTH) one with rule `depth`.
 pub fn parse_body(text: Option<&str>) -> Result<Option<Value>> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else { return Ok(None) };
-    let v: Value = serde_json::from_str(text).map_err(|e| {
-        if e.to_string().contains("recursion limit") {
-            crate::validate::depth_error("body")
-        } else {
-            Error::validation("body", format!("must be JSON ({e})")).with_rule("json")
-        }
+    // Read past serde_json's own 127 levels (parse_json_text bounds the nesting first), then the contract's limit.
+    let v = crate::validate::parse_json_text(text, "body").map_err(|e| match e.rule() {
+        Some("depth") => crate::validate::depth_error("body"),
+        _ => e,
     })?;
     check_depth("body", &v)?;
     Ok(Some(v))
@@ -187,5 +185,17 @@ mod tests {
         assert_eq!((e.field(), e.rule()), (Some("body"), Some("json")));
         let deep = "[".repeat(200) + &"]".repeat(200);
         assert_eq!(parse_body(Some(&deep)).unwrap_err().rule(), Some("depth"));
+    }
+
+    #[test]
+    fn a_body_of_exactly_128_levels_is_taken() {
+        // The contract's limit is 128 levels; serde_json's own parser stops at 127.
+        let nested = |n: usize| "[".repeat(n) + "1" + &"]".repeat(n);
+        let v = parse_body(Some(&nested(crate::validate::MAX_DEPTH))).unwrap().unwrap();
+        assert!(check_depth("body", &v).is_ok());
+        let e = parse_body(Some(&nested(crate::validate::MAX_DEPTH + 1))).unwrap_err();
+        assert_eq!((e.field(), e.rule()), (Some("body"), Some("depth")));
+        let e = parse_body(Some(&nested(5000))).unwrap_err();
+        assert_eq!((e.field(), e.rule()), (Some("body"), Some("depth")));
     }
 }
