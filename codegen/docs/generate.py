@@ -333,7 +333,7 @@ def iter_calls(op):
         ("node", "for await (const item of %s) { ... }" % node_call(op, recv, args, n["node"]["iter"])),
         ("c", 'pt_iter_new(%s, "%s", %s, &it, &err); while (pt_iter_next(it, &item, &err) == PT_OK && item) { ... }'
          % (recv, n["c"]["operation"], c_params(args))),
-        ("kotlin", "%s.collect { item -> ... }" % kotlin_call(op, recv, args, n["kotlin"]["iter"])),
+        ("kotlin", "for (item in %s) { ... }" % kotlin_call(op, recv, args, n["kotlin"]["iter"])),
     ]
 
 
