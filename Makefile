@@ -57,12 +57,14 @@ check-description:
 	  echo "docs/description.json is stale: run make describe"; exit 1; }; } && rm -f "$$tmp" && echo "docs/description.json is fresh"
 
 # The reference (docs/reference/*.md) from the description: `make generate-docs`
-# rewrites it; `check-docs` fails when a generated page is stale.
+# rewrites it; `check-docs` fails when a generated page is stale, and tests the
+# generator (every operation, option and error listed; examples parse).
 generate-docs:
 	python3 codegen/docs/generate.py
 
 check-docs:
 	python3 codegen/docs/generate.py --check
+	python3 codegen/docs/test_generate.py -q
 
 # After a change to the core's tables (CONTRIBUTING.md, "Adding an operation"):
 # the description, then every file generated from it.
