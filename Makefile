@@ -68,7 +68,9 @@ check-docs:
 
 # After a change to the core's tables (CONTRIBUTING.md, "Adding an operation"):
 # the description, then every file generated from it.
-generate: describe generate-docs
+generate:
+	$(MAKE) describe
+	$(MAKE) generate-docs
 	$(MAKE) -C bindings-python generate
 	$(MAKE) -C bindings-node generate
 	$(MAKE) -C bindings-c header
