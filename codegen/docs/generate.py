@@ -624,6 +624,19 @@ def options_page(d):
             md_cell(default_words(o)), range_words(o), nm("rust"), nm("python"), nm("node"), nm("c"),
             nm("kotlin"), md_cell(o["doc"])))
     out.append("")
+    ro = d["request_options"]
+    out.append("## Per-call options")
+    out.append("")
+    out.append(ro["doc"])
+    out.append("")
+    by = {o["name"]: o for o in d["options"]}
+    rows = []
+    for name in ro["options"]:
+        n = by[name]["names"]
+        rows.append(["`%s`" % name] + ["`%s`" % n[lang]["name"] for lang in ("rust", "python", "node", "c", "kotlin")])
+    out.extend(table(["option", "Rust (`RequestOptions`)", "Python (`options=`)", "Node (2nd argument)",
+                      "C (`\"_options\"`)", "Kotlin"], rows))
+    out.append("")
     out.append("## Environment variables")
     out.append("")
     out.append("| variable | read by | option | secret | meaning |")

@@ -79,6 +79,9 @@ class ReferenceTest(unittest.TestCase):
                     self.assertIn("`%s`" % o["names"][lang]["name"], line, (o["name"], lang))
         for v in self.d["environment"]:
             self.assertIn("| `%s` |" % v["name"], options)
+        per_call = options[options.index("## Per-call options"):]
+        for name in self.d["request_options"]["options"]:
+            self.assertIn("| `%s` |" % name, per_call)
         for q in self.d["quotas"]:
             self.assertIn("| `%s` |" % q["name"], options)
         errors = self.pages["errors.md"]

@@ -9,7 +9,7 @@
 //! Top-level shape:
 //! `{"format", "sdk": {name, version}, "apis", "operations", "models",
 //! "envelopes", "errors", "validation_rules", "options", "environment",
-//! "retries", "quotas", "log_levels", "counts"}`. Every operation, parameter
+//! "request_options", "retries", "quotas", "log_levels", "counts"}`. Every operation, parameter
 //! and option also has `names`: its spelling per language (`rust`, `python`,
 //! `node`, `c`, `kotlin`).
 
@@ -255,6 +255,10 @@ fn models() -> Map<String, Value> {
         .collect()
 }
 
+/// The options a single call may override (the fields of
+/// [`crate::client::RequestOptions`]), by their names in [`OPTIONS`].
+pub const REQUEST_OPTIONS: [&str; 2] = ["timeout", "max_retries"];
+
 /// The retry policy every client applies, as data.
 fn retries() -> Value {
     use crate::client::{BACKOFF_BASE_SECS, BACKOFF_CAP_SECS, RETRYABLE_SERVER_STATUSES};
@@ -361,6 +365,10 @@ pub fn description() -> Value {
         "environment": ENV_VARS.iter().map(|v| json!({
             "name": v.name, "option": v.option, "used_by": v.used_by, "secret": v.secret, "doc": v.doc,
         })).collect::<Vec<_>>(),
+        "request_options": {
+            "options": REQUEST_OPTIONS,
+            "doc": "Every call also takes these options for that call only (Rust `with_options(RequestOptions)`, Python `options={...}` or `with_options(...)`, Node a second argument that also takes an AbortSignal `signal`, C `\"_options\"` in the params JSON, each under the option's name in that language).",
+        },
         "retries": retries(),
         "quotas": quotas(),
         "log_levels": LogLevel::ALL.iter().map(|l| json!({"name": l.as_str(), "python_level": l.python_level()})).collect::<Vec<_>>(),
@@ -550,6 +558,16 @@ mod tests {
         for o in d["options"].as_array().unwrap() {
             assert_eq!(o["names"]["kotlin"], o["names"]["node"], "{}", o["name"]);
         }
+    }
+
+    #[test]
+    fn request_options_are_options_of_the_table() {
+        let crate::client::RequestOptions { timeout, max_retries } = crate::client::RequestOptions::default();
+        let _ = (timeout, max_retries); // a new field breaks this line: add it to REQUEST_OPTIONS
+        for name in REQUEST_OPTIONS {
+            assert!(OPTIONS.iter().any(|o| o.name == name), "{name} is an option");
+        }
+        assert_eq!(description()["request_options"]["options"], json!(["timeout", "max_retries"]));
     }
 
     #[test]
