@@ -58,7 +58,8 @@ check-description:
 
 # The reference (docs/reference/*.md) from the description: `make generate-docs`
 # rewrites it; `check-docs` fails when a generated page is stale, and tests the
-# generator (every operation, option and error listed; examples parse).
+# generator (every operation, option and error listed; examples parse). It also
+# writes core/tests/reference_calls.rs, which runs every Rust call of the reference.
 generate-docs:
 	python3 codegen/docs/generate.py
 

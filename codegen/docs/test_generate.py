@@ -8,7 +8,6 @@ its language (Python and Node examples are compiled).
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ class ReferenceTest(unittest.TestCase):
     def setUpClass(cls):
         with open(generate.DESCRIPTION, encoding="utf-8") as f:
             cls.d = json.load(f)
-        cls.pages = generate.render()
+        cls.pages = {k.split("/")[-1]: v for k, v in generate.render().items() if k.startswith("docs/reference/")}
 
     def test_every_operation_has_a_section_with_every_language(self):
         for op in self.d["operations"]:
@@ -52,7 +51,6 @@ class ReferenceTest(unittest.TestCase):
                 src += "async def i(client):\n    %s\n" % iters["python_async"]
             compile(src, op["id"], "exec")
 
-    @unittest.skipUnless(shutil.which("node"), "node is not installed")
     def test_node_examples_parse(self):
         body = []
         for op in self.d["operations"]:
