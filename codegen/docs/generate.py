@@ -728,6 +728,15 @@ def rust_calls_test(d):
         "    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))",
         "}",
         "",
+        "/// The first item of an `iter` stream (one page fetched).",
+        "async fn first_item<T>(items: impl futures_util::Stream<Item = Result<T>>) -> Result<()> {",
+        "    let mut items = std::pin::pin!(items);",
+        "    if let Some(item) = items.next().await {",
+        "        item?;",
+        "    }",
+        "    Ok(())",
+        "}",
+        "",
         "async fn reached(env: &Env, id: &str, method: &str, template: &str, result: Result<()>) {",
         "    if let Err(e) = &result {",
         "        assert_ne!(e.kind(), ErrorKind::Validation, \"{id}: the documented call is refused: {e}\");",
@@ -757,15 +766,7 @@ def rust_calls_test(d):
         out.append("    let r = async { %s.await?; Ok(()) }.await;" % call)
         out.append("    reached(&env, %s, %s, %s, r).await;" % (json.dumps(op["id"]), json.dumps(op["method"]), json.dumps(op["path"])))
         if op["pagination"]:
-            it = rust_call(op, recv, args, n["iter"])
-            out.append("    let r = async {")
-            out.append("        let mut items = %s;" % it)
-            out.append("        if let Some(item) = items.next().await {")
-            out.append("            item?;")
-            out.append("        }")
-            out.append("        Ok(())")
-            out.append("    }")
-            out.append("    .await;")
+            out.append("    let r = first_item(%s).await;" % rust_call(op, recv, args, n["iter"]))
             out.append("    reached(&env, %s, %s, %s, r).await;" % (json.dumps(op["id"] + " iter"), json.dumps(op["method"]), json.dumps(op["path"])))
     out.append("}")
     return "\n".join(out) + "\n"

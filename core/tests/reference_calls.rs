@@ -17,6 +17,15 @@ fn path_matches(template: &str, path: &str) -> bool {
     t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
 }
 
+/// The first item of an `iter` stream (one page fetched).
+async fn first_item<T>(items: impl futures_util::Stream<Item = Result<T>>) -> Result<()> {
+    let mut items = std::pin::pin!(items);
+    if let Some(item) = items.next().await {
+        item?;
+    }
+    Ok(())
+}
+
 async fn reached(env: &Env, id: &str, method: &str, template: &str, result: Result<()>) {
     if let Err(e) = &result {
         assert_ne!(e.kind(), ErrorKind::Validation, "{id}: the documented call is refused: {e}");
@@ -39,25 +48,11 @@ async fn every_rust_call_of_the_reference_reaches_the_mock() {
     env.clear_requests().await;
     let r = async { client.audit_log().list_events(AuditLogListEventsParams::new(50)).await?; Ok(()) }.await;
     reached(&env, "teams.audit_log.list_events", "GET", "/v1/teams/{team_id}/events", r).await;
-    let r = async {
-        let mut items = client.audit_log().iter_events(AuditLogListEventsParams::new(50));
-        if let Some(item) = items.next().await {
-            item?;
-        }
-        Ok(())
-    }
-    .await;
+    let r = first_item(client.audit_log().iter_events(AuditLogListEventsParams::new(50))).await;
     reached(&env, "teams.audit_log.list_events iter", "GET", "/v1/teams/{team_id}/events", r).await;
     let r = async { client.groups().list(GroupsListParams::default().limit(50)).await?; Ok(()) }.await;
     reached(&env, "teams.groups.list", "GET", "/v1/teams/{team_id}/groups", r).await;
-    let r = async {
-        let mut items = client.groups().iter(GroupsListParams::default().limit(50));
-        if let Some(item) = items.next().await {
-            item?;
-        }
-        Ok(())
-    }
-    .await;
+    let r = first_item(client.groups().iter(GroupsListParams::default().limit(50))).await;
     reached(&env, "teams.groups.list iter", "GET", "/v1/teams/{team_id}/groups", r).await;
     let r = async { client.groups().create(GroupsCreateParams::new("Group name", true, true, true)).await?; Ok(()) }.await;
     reached(&env, "teams.groups.create", "POST", "/v1/teams/{team_id}/groups", r).await;
@@ -87,14 +82,7 @@ async fn every_rust_call_of_the_reference_reaches_the_mock() {
     reached(&env, "teams.guest_access.cancel", "DELETE", "/v1/teams/{team_id}/guest-access-invites/{invite_id}", r).await;
     let r = async { client.guest_access().list(GuestAccessListParams::default().limit(50)).await?; Ok(()) }.await;
     reached(&env, "teams.guest_access.list", "GET", "/v1/teams/{team_id}/guest-access-invites", r).await;
-    let r = async {
-        let mut items = client.guest_access().iter(GuestAccessListParams::default().limit(50));
-        if let Some(item) = items.next().await {
-            item?;
-        }
-        Ok(())
-    }
-    .await;
+    let r = first_item(client.guest_access().iter(GuestAccessListParams::default().limit(50))).await;
     reached(&env, "teams.guest_access.list iter", "GET", "/v1/teams/{team_id}/guest-access-invites", r).await;
     let r = async { client.guest_access().create(GuestAccessCreateParams::new("host_peer_1", "ana@example.com", "Event name", true, true, true, "America/New_York", time::OffsetDateTime::parse("2030-01-01T09:00:00Z", &time::format_description::well_known::Rfc3339).unwrap(), time::OffsetDateTime::parse("2030-01-02T09:00:00Z", &time::format_description::well_known::Rfc3339).unwrap(), "Message")).await?; Ok(()) }.await;
     reached(&env, "teams.guest_access.create", "POST", "/v1/teams/{team_id}/guest-access-invites", r).await;
@@ -104,14 +92,7 @@ async fn every_rust_call_of_the_reference_reaches_the_mock() {
     reached(&env, "teams.guest_access.credits", "GET", "/v1/teams/{team_id}/guest-access-invite-credits", r).await;
     let r = async { client.machines().list(MachinesListParams::default().limit(50)).await?; Ok(()) }.await;
     reached(&env, "teams.machines.list", "GET", "/v1/teams/{team_id}/machines", r).await;
-    let r = async {
-        let mut items = client.machines().iter(MachinesListParams::default().limit(50));
-        if let Some(item) = items.next().await {
-            item?;
-        }
-        Ok(())
-    }
-    .await;
+    let r = first_item(client.machines().iter(MachinesListParams::default().limit(50))).await;
     reached(&env, "teams.machines.list iter", "GET", "/v1/teams/{team_id}/machines", r).await;
     let r = async { client.machines().update("machine_1", MachinesUpdateParams::default()).await?; Ok(()) }.await;
     reached(&env, "teams.machines.update", "PUT", "/v1/teams/{team_id}/machines/{machine_id}", r).await;
@@ -129,14 +110,7 @@ async fn every_rust_call_of_the_reference_reaches_the_mock() {
     reached(&env, "teams.machines.kick_user", "DELETE", "/v1/teams/{team_id}/machines/{machine_id}/users/{user_id}", r).await;
     let r = async { client.app_rules().list(AppRulesListParams::default().limit(50)).await?; Ok(()) }.await;
     reached(&env, "teams.app_rules.list", "GET", "/v1/teams/{team_id}/app-rules", r).await;
-    let r = async {
-        let mut items = client.app_rules().iter(AppRulesListParams::default().limit(50));
-        if let Some(item) = items.next().await {
-            item?;
-        }
-        Ok(())
-    }
-    .await;
+    let r = first_item(client.app_rules().iter(AppRulesListParams::default().limit(50))).await;
     reached(&env, "teams.app_rules.list iter", "GET", "/v1/teams/{team_id}/app-rules", r).await;
     let r = async { client.app_rules().unassign("app_rule_1", AppRulesUnassignParams::default().user_ids(vec![1])).await?; Ok(()) }.await;
     reached(&env, "teams.app_rules.unassign", "POST", "/v1/teams/{team_id}/app-rules/{app_rule_id}/unassign", r).await;
@@ -144,14 +118,7 @@ async fn every_rust_call_of_the_reference_reaches_the_mock() {
     reached(&env, "teams.app_rules.assign", "POST", "/v1/teams/{team_id}/app-rules/{app_rule_id}/assign", r).await;
     let r = async { client.members().list(MembersListParams::default().limit(50)).await?; Ok(()) }.await;
     reached(&env, "teams.members.list", "GET", "/v1/teams/{team_id}/members", r).await;
-    let r = async {
-        let mut items = client.members().iter(MembersListParams::default().limit(50));
-        if let Some(item) = items.next().await {
-            item?;
-        }
-        Ok(())
-    }
-    .await;
+    let r = first_item(client.members().iter(MembersListParams::default().limit(50))).await;
     reached(&env, "teams.members.list iter", "GET", "/v1/teams/{team_id}/members", r).await;
     let r = async { client.members().remove(1, MembersRemoveParams::default()).await?; Ok(()) }.await;
     reached(&env, "teams.members.remove", "DELETE", "/v1/teams/{team_id}/members/{user_id}", r).await;
@@ -159,14 +126,7 @@ async fn every_rust_call_of_the_reference_reaches_the_mock() {
     reached(&env, "teams.members.get", "GET", "/v1/teams/{team_id}/members/{user_id}", r).await;
     let r = async { client.invites().list(InvitesListParams::default().limit(50)).await?; Ok(()) }.await;
     reached(&env, "teams.invites.list", "GET", "/v1/teams/{team_id}/member-invites", r).await;
-    let r = async {
-        let mut items = client.invites().iter(InvitesListParams::default().limit(50));
-        if let Some(item) = items.next().await {
-            item?;
-        }
-        Ok(())
-    }
-    .await;
+    let r = first_item(client.invites().iter(InvitesListParams::default().limit(50))).await;
     reached(&env, "teams.invites.list iter", "GET", "/v1/teams/{team_id}/member-invites", r).await;
     let r = async { client.invites().create(InvitesCreateParams::new(vec!["ana@example.com".to_owned()])).await?; Ok(()) }.await;
     reached(&env, "teams.invites.create", "POST", "/v1/teams/{team_id}/member-invites", r).await;
