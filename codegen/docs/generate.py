@@ -575,6 +575,13 @@ def errors_page(d):
             e["name"], "`%s`" % e["parent"] if e["parent"] else "", st, cs,
             ", ".join("`%s`" % a for a in e["attributes"]), md_cell(e["doc"])))
     out.append("")
+    out.append("## Attributes")
+    out.append("")
+    out.append("Type `?`: absent when it does not apply (Rust `None`, Python `None`, Node `undefined`; in C's `pt_error` a `NULL` string, or 0 / a negative number in its numeric fields).")
+    out.append("")
+    out.extend(table(["attribute", "Node / Kotlin", "type", "meaning"], [
+        ("`%s`" % a["name"], "`%s`" % a["names"]["node"], a["type"], md_cell(a["doc"])) for a in d["error_attributes"]]))
+    out.append("")
     out.append("## Validation rules")
     out.append("")
     out.append("A `ValidationError` is raised before anything is sent. Its `field` names the parameter or option "

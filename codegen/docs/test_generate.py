@@ -88,6 +88,8 @@ class ReferenceTest(unittest.TestCase):
             self.assertIn(row, errors)
             if e["c_status"]:
                 self.assertIn(e["c_status"]["name"], errors)
+        for a in self.d["error_attributes"]:
+            self.assertIn("| `%s` | `%s` |" % (a["name"], a["names"]["node"]), errors)
         for r in self.d["validation_rules"]:
             self.assertIn("| `%s` |" % r["rule"], errors)
 

@@ -8,7 +8,7 @@
 //!
 //! Top-level shape:
 //! `{"format", "sdk": {name, version}, "apis", "operations", "models",
-//! "envelopes", "errors", "validation_rules", "options", "environment",
+//! "envelopes", "errors", "error_attributes", "validation_rules", "options", "environment",
 //! "request_options", "retries", "quotas", "log_levels", "counts"}`. Every operation, parameter
 //! and option also has `names`: its spelling per language (`rust`, `python`,
 //! `node`, `c`, `kotlin`).
@@ -255,6 +255,25 @@ fn models() -> Map<String, Value> {
         .collect()
 }
 
+/// Every attribute an error class of [`ERROR_CLASSES`] names: its type (`?`:
+/// may be null/absent) and meaning, as [`crate::Error`]'s accessors give it.
+pub const ERROR_ATTRIBUTES: &[(&str, &str, &str)] = &[
+    ("message", "string", "The server's `message`, or what the SDK found wrong. The error's text form (`str`, `toString`, `Display`) adds the status, method, path and request id."),
+    ("field", "string?", "The parameter or option at fault (its wire or option name)."),
+    ("rule", "string?", "The rule broken, one word of `validation_rules` (`range`, `never_both`, ...)."),
+    ("request_id", "string?", "The `x-request-id` of the (last) response."),
+    ("retryable", "bool", "Whether sending the same request again later could succeed and is safe."),
+    ("retries_taken", "int", "How many retries were made before giving up."),
+    (
+        "may_have_been_applied",
+        "bool",
+        "True when a request other than GET may have reached the server and acted (a 5xx, a timeout or a connection broken after sending) in any attempt.",
+    ),
+    ("status", "int?", "The HTTP status, for errors the server answered."),
+    ("body", "string?", "The raw response body, for errors the server answered."),
+    ("retry_after", "float?", "Seconds the server asked to wait (`Retry-After`), or the client-side quota wait."),
+];
+
 /// The options a single call may override (the fields of
 /// [`crate::client::RequestOptions`]), by their names in [`OPTIONS`].
 pub const REQUEST_OPTIONS: [&str; 2] = ["timeout", "max_retries"];
@@ -360,6 +379,10 @@ pub fn description() -> Value {
             "empty": {},
         },
         "errors": errors,
+        "error_attributes": ERROR_ATTRIBUTES.iter().map(|(name, ty, doc)| json!({
+            "name": name, "type": ty, "doc": doc,
+            "names": {"rust": name, "python": name, "node": camel_case(name), "c": name, "kotlin": camel_case(name)},
+        })).collect::<Vec<_>>(),
         "validation_rules": VALIDATION_RULES.iter().map(|(r, d)| json!({"rule": r, "doc": d})).collect::<Vec<_>>(),
         "options": options(),
         "environment": ENV_VARS.iter().map(|v| json!({
@@ -558,6 +581,20 @@ mod tests {
         for o in d["options"].as_array().unwrap() {
             assert_eq!(o["names"]["kotlin"], o["names"]["node"], "{}", o["name"]);
         }
+    }
+
+    #[test]
+    fn every_error_attribute_is_described_once() {
+        let named: HashSet<&str> = ERROR_CLASSES.iter().flat_map(|c| c.attributes.iter().copied()).collect();
+        let described: Vec<&str> = ERROR_ATTRIBUTES.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(described.len(), named.len(), "{described:?} vs {named:?}");
+        for n in &described {
+            assert!(named.contains(n), "{n} is an attribute of some class");
+        }
+        let d = description();
+        let attrs = d["error_attributes"].as_array().unwrap();
+        let may = attrs.iter().find(|a| a["name"] == "may_have_been_applied").unwrap();
+        assert_eq!(may["names"]["node"], "mayHaveBeenApplied");
     }
 
     #[test]
