@@ -44,7 +44,7 @@ LANGS = [
 # Values of the example calls: chosen by type, never by operation.
 SAMPLE_EMAIL = "ana@example.com"
 SAMPLE_KSUID = "0ujtsYcgvSTl8PAuAdqWYSMnLOv"
-SAMPLE_TIMES = ["2030-01-01T09:00:00Z", "2030-01-02T09:00:00Z"]
+SAMPLE_TIMES = ["2099-01-01T09:00:00Z", "2099-01-02T09:00:00Z"]
 
 
 # ---------------------------------------------------------------------------

@@ -84,7 +84,7 @@ async fn every_rust_call_of_the_reference_reaches_the_mock() {
     reached(&env, "teams.guest_access.list", "GET", "/v1/teams/{team_id}/guest-access-invites", r).await;
     let r = first_item(client.guest_access().iter(GuestAccessListParams::default().limit(50))).await;
     reached(&env, "teams.guest_access.list iter", "GET", "/v1/teams/{team_id}/guest-access-invites", r).await;
-    let r = async { client.guest_access().create(GuestAccessCreateParams::new("host_peer_1", "ana@example.com", "Event name", true, true, true, "America/New_York", time::OffsetDateTime::parse("2030-01-01T09:00:00Z", &time::format_description::well_known::Rfc3339).unwrap(), time::OffsetDateTime::parse("2030-01-02T09:00:00Z", &time::format_description::well_known::Rfc3339).unwrap(), "Message")).await?; Ok(()) }.await;
+    let r = async { client.guest_access().create(GuestAccessCreateParams::new("host_peer_1", "ana@example.com", "Event name", true, true, true, "America/New_York", time::OffsetDateTime::parse("2099-01-01T09:00:00Z", &time::format_description::well_known::Rfc3339).unwrap(), time::OffsetDateTime::parse("2099-01-02T09:00:00Z", &time::format_description::well_known::Rfc3339).unwrap(), "Message")).await?; Ok(()) }.await;
     reached(&env, "teams.guest_access.create", "POST", "/v1/teams/{team_id}/guest-access-invites", r).await;
     let r = async { client.guest_access().kick_guest("invite_1").await?; Ok(()) }.await;
     reached(&env, "teams.guest_access.kick_guest", "DELETE", "/v1/teams/{team_id}/guest-access-invites/{invite_id}/guest", r).await;
