@@ -10,9 +10,52 @@
 const native = require('./native.js')
 const errors = require('./errors.js')
 const { decodeTape } = require('./tape.js')
-const { OPERATIONS, TEAMS_RESOURCES, ADMIN_RESOURCES } = require('./resources.js')
+const { OPERATIONS, OPTIONS, TEAMS_RESOURCES, ADMIN_RESOURCES } = require('./resources.js')
 
 const VERSION = native.version()
+
+/** A ValidationError raised by the JavaScript layer itself (argument conversion). */
+function validation(field, rule, ruleName) {
+  const message = `${field}: ${rule}`
+  return new errors.ValidationError(message, { code: 'validation_error', field, message, display: message, rule: ruleName })
+}
+
+/** The deepest nesting of arrays and objects accepted in a parameter or body (the core's validate::MAX_DEPTH). */
+const MAX_DEPTH = native.maxDepth()
+
+/**
+ * Throws the core's ValidationError (rule `depth`) when `value` nests arrays
+ * and objects deeper than MAX_DEPTH. The walk stops at the limit, so a cycle
+ * is refused the same way instead of overflowing JSON.stringify.
+ */
+function checkDepth(field, value) {
+  const fits = (v, budget) => {
+    if (v === null || typeof v !== 'object') return true
+    // As JSON.stringify: toJSON once (a Date becomes a string), its result taken as it is.
+    if (typeof v.toJSON === 'function') v = v.toJSON()
+    if (v === null || typeof v !== 'object') return true
+    if (budget === 0) return false
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (!fits(x, budget - 1)) return false
+    return true
+  }
+  if (!fits(value, MAX_DEPTH)) throw errors.fromRecord(native.depthError(field), checkDepth)
+}
+
+const INTERNAL_PREFIX = 'internal error in parsec-teams (please report it): '
+
+/**
+ * The InternalError for an exception a native entry point threw (a caught
+ * panic, or an argument the native layer refused: both defects of the SDK);
+ * errors of the SDK's own classes pass through.
+ */
+function internal(e) {
+  if (e instanceof errors.ParsecError) return e
+  const text = e instanceof Error ? e.message : String(e)
+  const message = text.startsWith(INTERNAL_PREFIX) ? text : INTERNAL_PREFIX + text
+  const err = new errors.InternalError(message, { code: 'internal_error', message, display: message, retryable: false })
+  Error.captureStackTrace(err, internal)
+  return err
+}
 const LANGUAGE = `node ${process.versions.node}`
 
 // The generated surface must match the addon it calls into.
@@ -38,32 +81,38 @@ function snake(key) {
 function encodeParams(params) {
   if (params === undefined || params === null) return ''
   if (typeof params !== 'object' || Array.isArray(params)) {
-    throw errors.validation('params', 'must be an object of named parameters')
+    throw validation('params', 'must be an object of named parameters')
   }
   const out = {}
   for (const key of Object.keys(params)) {
     const v = params[key]
     if (v === undefined) continue
-    if (typeof v === 'object' && v !== null) errors.checkDepth(key, v)
+    if (typeof v === 'object' && v !== null) checkDepth(key, v)
     out[snake(key)] = v
   }
   return JSON.stringify(out)
 }
 
+/** Throws the core's kind of ValidationError (rule `type`) unless `v` is of JavaScript type `type`. */
+function checkType(name, v, type) {
+  if (typeof v !== type) throw validation(name, `must be a ${type}, got ${v === null ? 'null' : typeof v}`, 'type')
+}
+
+/** Per-call options: their JavaScript types checked here, their values by the core (timeout in seconds). */
 function callOptions(options) {
   if (options === undefined || options === null) return undefined
-  if (typeof options !== 'object') throw errors.validation('options', 'must be an object')
+  if (typeof options !== 'object') throw validation('options', 'must be an object', 'type')
   const { timeoutMs, maxRetries, signal } = options
-  if (timeoutMs !== undefined && timeoutMs !== null && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
-    throw errors.validation('timeoutMs', 'must be a finite number of milliseconds >= 0')
+  let timeout
+  if (timeoutMs !== undefined && timeoutMs !== null) {
+    checkType('timeoutMs', timeoutMs, 'number')
+    timeout = timeoutMs / 1000
   }
-  if (maxRetries !== undefined && maxRetries !== null && !(Number.isInteger(maxRetries) && maxRetries >= 0 && maxRetries <= 1000)) {
-    throw errors.validation('maxRetries', 'must be an integer from 0 to 1000')
-  }
+  if (maxRetries !== undefined && maxRetries !== null) checkType('maxRetries', maxRetries, 'number')
   if (signal !== undefined && signal !== null && !(typeof signal === 'object' && typeof signal.addEventListener === 'function' && 'aborted' in signal)) {
-    throw errors.validation('signal', 'must be an AbortSignal')
+    throw validation('signal', 'must be an AbortSignal', 'type')
   }
-  return { timeoutMs: timeoutMs ?? undefined, maxRetries: maxRetries ?? undefined, signal: signal ?? undefined }
+  return { timeout, maxRetries: maxRetries ?? undefined, signal: signal ?? undefined }
 }
 
 function abortError(signal) {
@@ -112,7 +161,7 @@ function guard(f) {
   try {
     return f()
   } catch (e) {
-    throw errors.internal(e)
+    throw internal(e)
   }
 }
 
@@ -158,7 +207,7 @@ async function execute(nc, op, params, options, state) {
   if (opts === undefined) {
     r = await nativeCall((id) => nc.call(id, op, args))
   } else {
-    r = await withSignal(opts.signal, (token) => nativeCall((id) => nc.call(id, op, args, opts.timeoutMs, opts.maxRetries, token)))
+    r = await withSignal(opts.signal, (token) => nativeCall((id) => nc.call(id, op, args, opts.timeout, opts.maxRetries, token)))
   }
   if (r.error) throw errors.fromRecord(r.error)
   if (r.aborted) throw abortError(opts.signal)
@@ -185,14 +234,12 @@ function parseUnchecked(nc, op, r) {
 async function executeRequest(nc, method, path, init) {
   const { query, body, ...options } = init || {}
   const opts = callOptions(options)
-  let pairs = ''
-  if (query !== undefined && query !== null) {
-    pairs = JSON.stringify(Object.entries(query).filter(([, v]) => v !== undefined && v !== null).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]))
-  }
-  if (typeof body === 'object' && body !== null) errors.checkDepth('body', body)
+  // The core encodes the query (escape::RawRequest) and parses the body, as in every language.
+  const q = query === undefined || query === null ? undefined : JSON.stringify(query)
+  if (typeof body === 'object' && body !== null) checkDepth('body', body)
   const payload = body === undefined ? undefined : JSON.stringify(body)
   const r = await withSignal(opts && opts.signal, (token) =>
-    nativeCall((id) => nc.request(id, String(method), String(path), pairs, payload, opts && opts.timeoutMs, opts && opts.maxRetries, token)),
+    nativeCall((id) => nc.request(id, String(method), String(path), q, payload, opts && opts.timeout, opts && opts.maxRetries, token)),
   )
   if (r.error) throw errors.fromRecord(r.error)
   if (r.aborted) throw abortError(opts.signal)
@@ -218,7 +265,7 @@ function startCall(nc, op, params, options) {
 async function* iterate(nc, op, params, options) {
   const args = encodeParams(params)
   const opts = callOptions(options) || {}
-  const pager = guard(() => nc.paginate(op, args, opts.timeoutMs, opts.maxRetries))
+  const pager = guard(() => nc.paginate(op, args, opts.timeout, opts.maxRetries))
   for (;;) {
     const r = await withSignal(opts.signal, (token) => nativeCall((id) => pager.nextPage(id, token)))
     if (r.error) throw errors.fromRecord(r.error)
@@ -230,29 +277,23 @@ async function* iterate(nc, op, params, options) {
 
 const kNative = Symbol('parsec-teams.native')
 
-function config(options, keys) {
+/**
+ * The option values of `client` for the core: each option of the description
+ * (resources.js OPTIONS) by its Node name, type-checked here, converted to the
+ * core's unit; the core checks the values, with the same ranges and errors in
+ * every language (`ClientOptions::from_values`). Other keys are ignored.
+ */
+function optionValues(options, client) {
   if (options === undefined || options === null) options = {}
-  if (typeof options !== 'object') throw errors.validation('options', 'must be an object')
-  const cfg = { language: LANGUAGE }
-  for (const key of keys) {
-    const v = options[key]
-    if (v !== undefined && v !== null) cfg[key] = v
+  if (typeof options !== 'object') throw validation('options', 'must be an object', 'type')
+  const values = { language: LANGUAGE }
+  for (const [name, core, type, units] of OPTIONS[client]) {
+    const v = options[name]
+    if (v === undefined || v === null) continue
+    checkType(name, v, type)
+    values[core] = units === 1 ? v : v / units
   }
-  for (const key of ['timeoutMs', 'maxRetryWaitMs']) {
-    if (cfg[key] !== undefined && !(typeof cfg[key] === 'number' && cfg[key] >= 0 && Number.isFinite(cfg[key]))) {
-      throw errors.validation(key, 'must be a finite number of milliseconds >= 0')
-    }
-  }
-  if (cfg.maxRetries !== undefined && !(Number.isInteger(cfg.maxRetries) && cfg.maxRetries >= 0 && cfg.maxRetries <= 1000)) {
-    throw errors.validation('maxRetries', 'must be an integer from 0 to 1000')
-  }
-  if (cfg.quotaWindowSeconds !== undefined && !(typeof cfg.quotaWindowSeconds === 'number' && cfg.quotaWindowSeconds > 0 && cfg.quotaWindowSeconds <= 1e9)) {
-    throw errors.validation('quotaWindowSeconds', 'must be a positive number of seconds, at most 1e9')
-  }
-  for (const key of ['apiKey', 'teamId', 'baseUrl', 'token', 'proxy']) {
-    if (cfg[key] !== undefined && typeof cfg[key] !== 'string') throw errors.validation(key, 'must be a string')
-  }
-  return cfg
+  return values
 }
 
 function createNative(api, cfg) {
@@ -314,7 +355,7 @@ class BaseClient {
 /** The client of the Parsec for Teams API. */
 class Client extends BaseClient {
   constructor(options) {
-    super('teams', config(options, ['apiKey', 'teamId', 'baseUrl', 'timeoutMs', 'maxRetries', 'maxRetryWaitMs', 'quotaWindowSeconds', 'proxy']), TEAMS_RESOURCES)
+    super('teams', optionValues(options, 'Client'), TEAMS_RESOURCES)
   }
 
   /** The team this client works on. */
@@ -324,13 +365,15 @@ class Client extends BaseClient {
 
   /** How many calls each paced quota has left in its window, and when it refills. */
   quotaStatus() {
+    // The core's QuotaStatus (seconds), in Node's names and milliseconds.
+    const ms = (s) => (s === null || s === undefined ? undefined : s * 1000)
     return JSON.parse(guard(() => this[kNative].quotaStatus())).map((q) => ({
       name: q.name,
       limit: q.limit,
       remaining: q.remaining,
-      windowMs: q.window_ms,
-      refillsInMs: q.refills_in_ms ?? undefined,
-      blockedForMs: q.blocked_for_ms ?? undefined,
+      windowMs: ms(q.window),
+      refillsInMs: ms(q.refills_in),
+      blockedForMs: ms(q.blocked_for),
     }))
   }
 
@@ -346,7 +389,7 @@ class Client extends BaseClient {
 /** The client of the team-administration API. */
 class AdminClient extends BaseClient {
   constructor(options) {
-    super('admin', config(options, ['token', 'baseUrl', 'timeoutMs', 'maxRetries', 'maxRetryWaitMs', 'proxy']), ADMIN_RESOURCES)
+    super('admin', optionValues(options, 'AdminClient'), ADMIN_RESOURCES)
   }
 
   [Symbol.for('nodejs.util.inspect.custom')]() {
@@ -453,14 +496,12 @@ class MockServer {
   }
 }
 
+const { KINDS, DISPLAY, fromRecord, ...classes } = errors
+
 module.exports = {
   Client,
   AdminClient,
   MockServer,
   VERSION,
-  ...errors,
+  ...classes,
 }
-delete module.exports.fromRecord
-delete module.exports.validation
-delete module.exports.internal
-delete module.exports.checkDepth

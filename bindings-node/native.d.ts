@@ -26,19 +26,20 @@ export declare class NativeClient {
    * JSON text of the arguments keyed by wire names; `onComplete` receives
    * the outcome with this `id` (API errors in `error`, for `errors.js` to raise).
    */
-  call(id: number, op: number, args: string, timeoutMs?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): void
+  call(id: number, op: number, args: string, timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): void
   /**
    * The core's decoding of a body `JSON.parse` refused (see `unchecked`):
    * the result in `body`, or the `APIResponseError` in `error`.
    */
   checkResult(op: number, status: number, requestId: string | undefined | null, body: string): CheckedResult
   /** A paginator over every page of list operation `op`. */
-  paginate(op: number, args: string, timeoutMs?: number | undefined | null, maxRetries?: number | undefined | null): NativePaginator
+  paginate(op: number, args: string, timeout?: number | undefined | null, maxRetries?: number | undefined | null): NativePaginator
   /**
-   * The escape hatch: `method path` with `query` (JSON `[[name, value], ...]`)
-   * and `body` (JSON text); the same auth, retries, errors and logging.
+   * The escape hatch: `method path` with `query` (JSON text of an object)
+   * and `body` (JSON text), parsed and encoded by the core
+   * (`escape::RawRequest`); the same auth, retries, errors and logging.
    */
-  request(id: number, method: string, path: string, query?: string | undefined | null, body?: string | undefined | null, timeoutMs?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): void
+  request(id: number, method: string, path: string, query?: string | undefined | null, body?: string | undefined | null, timeout?: number | undefined | null, maxRetries?: number | undefined | null, cancel?: CancelToken | undefined | null): void
   /**
    * For the package's own tests: panics synchronously in this entry point
    * (`place == "sync"`), or inside the call's task on whichever path calls
@@ -46,8 +47,8 @@ export declare class NativeClient {
    */
   __panicForTests(id: number, place: string): void
   /**
-   * How many calls each paced quota has left, as JSON text
-   * (`[{name, limit, remaining, window_ms, refills_in_ms, blocked_for_ms}]`).
+   * How many calls each paced quota has left, as JSON text: the core's
+   * serialised `QuotaStatus` list (durations in seconds).
    */
   quotaStatus(): string
 }
@@ -82,36 +83,22 @@ export interface CheckedResult {
   error?: ErrorRecord
 }
 
-/** Options of `Client` / `AdminClient`, as JavaScript passes them. */
-export interface ClientConfig {
-  apiKey?: string
-  teamId?: string
-  baseUrl?: string
-  /** The admin API's bearer token. */
-  token?: string
-  timeoutMs?: number
-  maxRetries?: number
-  maxRetryWaitMs?: number
-  /** Seconds of the paced quota window (Teams client only; default 300, the service's). */
-  quotaWindowSeconds?: number
-  /** An explicit proxy URL (a loopback base URL never uses one). */
-  proxy?: string
-  /** `node <version>`, for the User-Agent. */
-  language?: string
-}
-
 /**
  * A client of the Teams API (`api == "teams"`) or the admin API (`"admin"`),
  * or the `ValidationError` of its options. Every call of the client finishes
  * by calling `onComplete(id, status, body, headers, requestId, retriesTaken, flags, error)`.
  */
-export declare function createClient(api: string, config: ClientConfig, onComplete: (id: number, status: number, body: string | null, headers: string | null, requestId: string | null, retriesTaken: number, flags: number, error: ErrorRecord | null) => void): NativeClient | ErrorRecord
+export declare function createClient(api: string, values: OptionValuesJs, onComplete: (id: number, status: number, body: string | null, headers: string | null, requestId: string | null, retriesTaken: number, flags: number, error: ErrorRecord | null) => void): NativeClient | ErrorRecord
+
+/**
+ * The core's ValidationError (rule `depth`) for `field`, for a value the
+ * JavaScript layer found nested too deep (or cyclic) before serialising it.
+ */
+export declare function depthError(field: string): ErrorRecord
 
 /** An error of the core, as plain data for `errors.js`. */
 export interface ErrorRecord {
-  /** The class of `errors.js` to create (`NotFoundError`, ...). */
-  className: string
-  /** A stable machine-readable code (`not_found`, `rate_limited`, ...). */
+  /** The kind: a stable machine-readable code (`not_found`, `rate_limited`, ...). */
   code: string
   /** The message (the server's `message`, or what the SDK found wrong). */
   message: string
@@ -130,6 +117,9 @@ export interface ErrorRecord {
   /** For validation errors: the rule that failed (`depth`, `dot_segment`, ...), where the core names one. */
   rule?: string
 }
+
+/** The deepest nesting of arrays and objects the core accepts in a parameter or body. */
+export declare function maxDepth(): number
 
 /** How to start the mock (every field optional). */
 export interface MockOptions {
@@ -151,6 +141,32 @@ export interface MockOptions {
  * the `op` argument of `NativeClient.call`.
  */
 export declare function operationTable(): string
+
+/**
+ * The option values of `Client` / `AdminClient` as JavaScript passes them:
+ * the core's option names (camelCase), in the core's units (durations in
+ * seconds), unchecked: [`ClientOptions::from_values`] and
+ * [`AdminClientOptions::from_values`] check them, with the same ranges and
+ * errors as in every language.
+ */
+export interface OptionValuesJs {
+  apiKey?: string
+  teamId?: string
+  baseUrl?: string
+  /** The admin client's base URL (the core's option `admin_base_url`; Node calls it `baseUrl`). */
+  adminBaseUrl?: string
+  token?: string
+  timeout?: number
+  maxRetries?: number
+  maxRetryWait?: number
+  poolIdleTimeout?: number
+  proxy?: string
+  quotaPacing?: boolean
+  quotaLimit?: number
+  quotaWindow?: number
+  /** `node <version>`, for the User-Agent. */
+  language?: string
+}
 
 /** Starts a mock server; resolves once it is listening. */
 export declare function startMock(options: MockOptions): Promise<NativeMockServer>

@@ -10,21 +10,18 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-use napi::bindgen_prelude::{check_status, spawn, sys, Either, FnArgs, Function, ToNapiValue, TypeName};
+use napi::bindgen_prelude::{check_status, sys, Either, FnArgs, Function, ToNapiValue, TypeName};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{JsValue, Result, Status, ValueType};
 use napi_derive::napi;
 use parsec_teams::error::{catch_panic, catch_panic_sync};
+use parsec_teams::escape::RawRequest;
+use parsec_teams::options::{self, OptionValues};
 use parsec_teams::pagination::Paginator;
-use parsec_teams::quota::QuotaConfig;
 use parsec_teams::spec::{Operation, ResultKind, OPERATIONS};
-use parsec_teams::validate::{depth_error, MAX_DEPTH};
-use parsec_teams::{
-    AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error as CoreError, HttpMethod, RawResponse, RequestOptions,
-};
-use serde::Deserialize;
+use parsec_teams::validate::parse_json_text;
+use parsec_teams::{AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error as CoreError, RawResponse, RequestOptions};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::{watch, Mutex};
@@ -32,23 +29,59 @@ use tokio::sync::{watch, Mutex};
 use crate::errors::ErrorRecord;
 use crate::local::Local;
 
-/// Options of `Client` / `AdminClient`, as JavaScript passes them.
+/// The option values of `Client` / `AdminClient` as JavaScript passes them:
+/// the core's option names (camelCase), in the core's units (durations in
+/// seconds), unchecked: [`ClientOptions::from_values`] and
+/// [`AdminClientOptions::from_values`] check them, with the same ranges and
+/// errors as in every language.
 #[napi(object)]
-pub struct ClientConfig {
+pub struct OptionValuesJs {
     pub api_key: Option<String>,
     pub team_id: Option<String>,
     pub base_url: Option<String>,
-    /// The admin API's bearer token.
+    /// The admin client's base URL (the core's option `admin_base_url`; Node calls it `baseUrl`).
+    pub admin_base_url: Option<String>,
     pub token: Option<String>,
-    pub timeout_ms: Option<f64>,
-    pub max_retries: Option<u32>,
-    pub max_retry_wait_ms: Option<f64>,
-    /// Seconds of the paced quota window (Teams client only; default 300, the service's).
-    pub quota_window_seconds: Option<f64>,
-    /// An explicit proxy URL (a loopback base URL never uses one).
+    pub timeout: Option<f64>,
+    pub max_retries: Option<f64>,
+    pub max_retry_wait: Option<f64>,
+    pub pool_idle_timeout: Option<f64>,
     pub proxy: Option<String>,
+    pub quota_pacing: Option<bool>,
+    pub quota_limit: Option<f64>,
+    pub quota_window: Option<f64>,
     /// `node <version>`, for the User-Agent.
     pub language: Option<String>,
+}
+
+/// A whole number of JavaScript (a double) for an integer option, or the
+/// core's validation error (rule `type`).
+fn whole(name: &str, v: f64) -> std::result::Result<i64, CoreError> {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        Ok(v as i64)
+    } else {
+        Err(CoreError::validation(name, format!("must be a whole number, got {v}")).with_rule("type"))
+    }
+}
+
+impl OptionValuesJs {
+    fn values(self) -> std::result::Result<OptionValues, CoreError> {
+        let mut v = OptionValues::default();
+        v.api_key = self.api_key;
+        v.team_id = self.team_id;
+        v.base_url = self.base_url.or(self.admin_base_url);
+        v.token = self.token;
+        v.timeout = self.timeout;
+        v.max_retries = self.max_retries.map(|n| whole("max_retries", n)).transpose()?;
+        v.max_retry_wait = self.max_retry_wait;
+        v.pool_idle_timeout = self.pool_idle_timeout;
+        v.proxy = self.proxy;
+        v.quota_pacing = self.quota_pacing;
+        v.quota_limit = self.quota_limit.map(|n| whole("quota_limit", n)).transpose()?;
+        v.quota_window = self.quota_window;
+        v.language = self.language;
+        Ok(v)
+    }
 }
 
 /// JSON text for JavaScript's `JSON.parse`. ASCII text (the usual case) is
@@ -175,7 +208,10 @@ where
         Some(client) => crate::local::spawn(client, id, guarded(fut)),
         None => {
             let done = done.clone();
-            spawn(async move { complete(&done, id, guarded(fut).await) });
+            match parsec_teams::runtime::shared_runtime() {
+                Ok(rt) => drop(rt.spawn(async move { complete(&done, id, guarded(fut).await) })),
+                Err(e) => complete(&done, id, NativeResponse::failed(&e)),
+            }
         }
     }
 }
@@ -292,67 +328,25 @@ where
     }
 }
 
-fn duration_ms(field: &str, ms: f64) -> std::result::Result<Duration, CoreError> {
-    if (0.0..=1e12).contains(&ms) {
-        Ok(Duration::from_secs_f64(ms / 1000.0))
-    } else {
-        Err(CoreError::validation(field, "must be a finite number of milliseconds >= 0"))
-    }
-}
-
-fn request_options(timeout_ms: Option<f64>, max_retries: Option<u32>) -> std::result::Result<RequestOptions, CoreError> {
-    Ok(RequestOptions { timeout: timeout_ms.map(|ms| duration_ms("timeoutMs", ms)).transpose()?, max_retries })
-}
-
-/// The deepest nesting of arrays and objects in JSON text (strings skipped).
-fn nesting(text: &str) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for b in text.bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
-/// JSON text from the JavaScript layer as a `Value`: nested at most
-/// `MAX_DEPTH` levels below `wrappers` levels of its own (else the core's depth
-/// error for `field`), which serde_json's own limit (127 levels) would refuse
-/// one level short of the contract's 128.
-fn parse_json(text: &str, field: &str, wrappers: usize) -> std::result::Result<Value, CoreError> {
-    if nesting(text) > MAX_DEPTH + wrappers {
-        return Err(depth_error(field));
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    // The nesting was bounded above, so the recursion is too.
-    de.disable_recursion_limit();
-    let v = Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    v.map_err(|_| CoreError::validation(field, "must be JSON-serializable"))
+/// Per-call overrides (`timeout` in seconds), checked by the core against the options' ranges.
+fn request_options(timeout: Option<f64>, max_retries: Option<f64>) -> std::result::Result<RequestOptions, CoreError> {
+    Ok(RequestOptions {
+        timeout: timeout.map(|s| options::duration_value("timeout", s)).transpose()?,
+        max_retries: max_retries.map(|n| whole("max_retries", n).and_then(|n| options::int_value("max_retries", n))).transpose()?,
+    })
 }
 
 fn parse_args(args: &str) -> std::result::Result<Map<String, Value>, CoreError> {
     if args.is_empty() {
         return Ok(Map::new());
     }
-    match parse_json(args, "params", 1) {
+    // The core's reader of a binding's JSON text (a parameter of 128 levels inside the object parses;
+    // the core's validation then names a deeper one).
+    match parse_json_text(args, "params") {
         Ok(Value::Object(m)) => Ok(m),
         Ok(Value::Null) => Ok(Map::new()),
-        _ => Err(CoreError::validation("params", "must be an object of named parameters")),
+        Ok(_) => Err(CoreError::validation("params", "must be an object of named parameters").with_rule("type")),
+        Err(e) => Err(e),
     }
 }
 
@@ -459,7 +453,7 @@ pub struct NativeClient {
 #[napi(catch_unwind)]
 pub fn create_client(
     api: String,
-    config: ClientConfig,
+    values: OptionValuesJs,
     #[napi(
         ts_arg_type = "(id: number, status: number, body: string | null, headers: string | null, requestId: string | null, retriesTaken: number, flags: number, error: ErrorRecord | null) => void"
     )]
@@ -468,53 +462,18 @@ pub fn create_client(
     let raw = on_complete.value();
     let local = crate::local::register(raw.env, raw.value);
     let done = on_complete.build_threadsafe_function::<CompletionArgs>().callee_handled::<false>().weak::<true>().build()?;
-    Ok(match catch_panic_sync(|| build_client(&api, config)) {
+    Ok(match catch_panic_sync(|| build_client(&api, values)) {
         Ok(client) => Either::A(NativeClient { client, done: Arc::new(done), local, offload: Default::default() }),
         Err(e) => Either::B((&e).into()),
     })
 }
 
-/// The longest quota window accepted, in seconds (about 31 years).
-const MAX_QUOTA_WINDOW_S: f64 = 1e9;
-
-fn build_client(api: &str, c: ClientConfig) -> std::result::Result<AnyClient, CoreError> {
-    let timeout = c.timeout_ms.map(|ms| duration_ms("timeoutMs", ms)).transpose()?;
-    let max_retry_wait = c.max_retry_wait_ms.map(|ms| duration_ms("maxRetryWaitMs", ms)).transpose()?;
-    let quota_window = c
-        .quota_window_seconds
-        .map(|s| {
-            (s > 0.0 && s <= MAX_QUOTA_WINDOW_S)
-                .then(|| Duration::from_secs_f64(s))
-                .ok_or_else(|| CoreError::validation("quota_window_seconds", "must be a positive number of seconds, at most 1e9"))
-        })
-        .transpose()?;
+/// The core's client for `api`, its options checked by the core (`from_values`).
+fn build_client(api: &str, values: OptionValuesJs) -> std::result::Result<AnyClient, CoreError> {
+    let v = values.values()?;
     match api {
-        "teams" => {
-            let mut o = ClientOptions::new();
-            o.api_key = c.api_key;
-            o.team_id = c.team_id;
-            o.base_url = c.base_url;
-            o.timeout = timeout;
-            o.max_retries = c.max_retries;
-            o.max_retry_wait = max_retry_wait;
-            o.language = c.language;
-            o.proxy = c.proxy;
-            if let Some(window) = quota_window {
-                o.quota = QuotaConfig { window, ..QuotaConfig::default() };
-            }
-            Client::new(o).map(AnyClient::Teams)
-        }
-        "admin" => {
-            let mut o = AdminClientOptions::new();
-            o.base_url = c.base_url;
-            o.token = c.token;
-            o.timeout = timeout;
-            o.max_retries = c.max_retries;
-            o.max_retry_wait = max_retry_wait;
-            o.language = c.language;
-            o.proxy = c.proxy;
-            AdminClient::new(o).map(AnyClient::Admin)
-        }
+        "teams" => Client::new(ClientOptions::from_values(&v)?).map(AnyClient::Teams),
+        "admin" => AdminClient::new(AdminClientOptions::from_values(&v)?).map(AnyClient::Admin),
         other => Err(CoreError::validation("api", format!("unknown API {other:?}"))),
     }
 }
@@ -537,16 +496,6 @@ impl NativeClient {
             },
             None => (&self.client, None),
         }
-    }
-}
-
-fn method_of(name: &str) -> std::result::Result<HttpMethod, CoreError> {
-    match name.to_ascii_uppercase().as_str() {
-        "GET" => Ok(HttpMethod::Get),
-        "POST" => Ok(HttpMethod::Post),
-        "PUT" => Ok(HttpMethod::Put),
-        "DELETE" => Ok(HttpMethod::Delete),
-        _ => Err(CoreError::validation("method", "must be GET, POST, PUT or DELETE")),
     }
 }
 
@@ -595,8 +544,8 @@ impl NativeClient {
         id: u32,
         op: u32,
         args: String,
-        timeout_ms: Option<f64>,
-        max_retries: Option<u32>,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
         let op = operation(op)?;
@@ -605,7 +554,7 @@ impl NativeClient {
         let rx = cancel.map(|c| c.tx.subscribe());
         let work = Box::pin(async move {
             let run = async {
-                let opts = request_options(timeout_ms, max_retries)?;
+                let opts = request_options(timeout, max_retries)?;
                 let caller = if opts == RequestOptions::default() { caller } else { caller.with_options(opts) };
                 let raw = caller.call(op, parse_args(&args)?).await?;
                 let (body, unchecked) = result_body(op, &raw)?;
@@ -639,9 +588,9 @@ impl NativeClient {
 
     /// A paginator over every page of list operation `op`.
     #[napi(catch_unwind)]
-    pub fn paginate(&self, op: u32, args: String, timeout_ms: Option<f64>, max_retries: Option<u32>) -> Result<NativePaginator> {
+    pub fn paginate(&self, op: u32, args: String, timeout: Option<f64>, max_retries: Option<f64>) -> Result<NativePaginator> {
         let op = operation(op)?;
-        let state = request_options(timeout_ms, max_retries).and_then(|opts| {
+        let state = request_options(timeout, max_retries).and_then(|opts| {
             let caller = self.caller().with_options(opts);
             Paginator::new(caller, op, parse_args(&args)?)
         });
@@ -655,8 +604,9 @@ impl NativeClient {
         })
     }
 
-    /// The escape hatch: `method path` with `query` (JSON `[[name, value], ...]`)
-    /// and `body` (JSON text); the same auth, retries, errors and logging.
+    /// The escape hatch: `method path` with `query` (JSON text of an object)
+    /// and `body` (JSON text), parsed and encoded by the core
+    /// (`escape::RawRequest`); the same auth, retries, errors and logging.
     #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn request(
@@ -666,8 +616,8 @@ impl NativeClient {
         path: String,
         query: Option<String>,
         body: Option<String>,
-        timeout_ms: Option<f64>,
-        max_retries: Option<u32>,
+        timeout: Option<f64>,
+        max_retries: Option<f64>,
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
         let (client, local) = self.route();
@@ -675,20 +625,11 @@ impl NativeClient {
         let rx = cancel.map(|c| c.tx.subscribe());
         let work = Box::pin(async move {
             let run = async {
-                let opts = request_options(timeout_ms, max_retries)?;
-                let method = method_of(&method)?;
-                let query: Vec<(String, String)> = match query.as_deref() {
-                    None | Some("") => Vec::new(),
-                    Some(q) => serde_json::from_str(q).map_err(|_| CoreError::validation("query", "must map names to strings"))?,
-                };
-                let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                let body: Option<Value> = match body.as_deref() {
-                    None | Some("") => None,
-                    Some(b) => Some(parse_json(b, "body", 0)?),
-                };
+                let opts = request_options(timeout, max_retries)?;
+                let req = RawRequest::from_text(&method, &path, query.as_deref(), body.as_deref())?;
                 let raw = match &client {
-                    AnyClient::Teams(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
-                    AnyClient::Admin(c) => c.with_options(opts).request(method, &path, &query, body.as_ref()).await?,
+                    AnyClient::Teams(c) => c.with_options(opts).send_raw(&req).await?,
+                    AnyClient::Admin(c) => c.with_options(opts).send_raw(&req).await?,
                 };
                 Ok::<_, CoreError>(NativeResponse::ok(&raw, raw_body(&raw)?))
             };
@@ -710,30 +651,15 @@ impl NativeClient {
         run_and_complete(&self.done, local, id, async move { test_panic(&place) });
     }
 
-    /// How many calls each paced quota has left, as JSON text
-    /// (`[{name, limit, remaining, window_ms, refills_in_ms, blocked_for_ms}]`).
+    /// How many calls each paced quota has left, as JSON text: the core's
+    /// serialised `QuotaStatus` list (durations in seconds).
     #[napi(catch_unwind)]
     pub fn quota_status(&self) -> String {
         let list = match &self.client {
             AnyClient::Teams(c) => c.quota_status(),
             AnyClient::Admin(_) => Vec::new(),
         };
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        Value::Array(
-            list.into_iter()
-                .map(|q| {
-                    serde_json::json!({
-                        "name": q.name,
-                        "limit": q.limit,
-                        "remaining": q.remaining,
-                        "window_ms": ms(q.window),
-                        "refills_in_ms": q.refills_in.map(ms),
-                        "blocked_for_ms": q.blocked_for.map(ms),
-                    })
-                })
-                .collect(),
-        )
-        .to_string()
+        serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
     }
 }
 

@@ -1,18 +1,16 @@
-//! The ONE place where the core's [`ErrorKind`] is mapped for Node: to the name
-//! of a JavaScript class of `errors.js` and a stable `code`, both named by the
-//! core (`ErrorKind::class_name`, `ErrorKind::code`), whose exhaustive matches
-//! make a new kind fail to compile instead of being mapped wrongly. The JavaScript `Error` itself is created in JS (in the
-//! caller's async function), so `instanceof` works and the stack points at the caller.
+//! The core's error as plain data for `errors.js`. Its `code` is the core's
+//! `ErrorKind::code`, the `kind` of the description's error tree, from which
+//! `errors.js` (generated from docs/description.json) picks the class. The
+//! JavaScript `Error` itself is created in JS (in the caller's async function),
+//! so `instanceof` works and the stack points at the caller.
 
 use napi_derive::napi;
-use parsec_teams::{Error, ErrorKind};
+use parsec_teams::Error;
 
 /// An error of the core, as plain data for `errors.js`.
 #[napi(object)]
 pub struct ErrorRecord {
-    /// The class of `errors.js` to create (`NotFoundError`, ...).
-    pub class_name: String,
-    /// A stable machine-readable code (`not_found`, `rate_limited`, ...).
+    /// The kind: a stable machine-readable code (`not_found`, `rate_limited`, ...).
     pub code: String,
     /// The message (the server's `message`, or what the SDK found wrong).
     pub message: String,
@@ -32,18 +30,10 @@ pub struct ErrorRecord {
     pub rule: Option<String>,
 }
 
-/// The JavaScript class name and `code` of each kind: the core's own names
-/// (`ErrorKind::class_name`, `ErrorKind::code`), whose matches are exhaustive.
-pub fn class_of(kind: ErrorKind) -> (&'static str, &'static str) {
-    (kind.class_name(), kind.code())
-}
-
 impl From<&Error> for ErrorRecord {
     fn from(e: &Error) -> Self {
-        let (class_name, code) = class_of(e.kind());
         ErrorRecord {
-            class_name: class_name.to_owned(),
-            code: code.to_owned(),
+            code: e.kind().code().to_owned(),
             message: e.message().to_owned(),
             display: e.to_string(),
             status: e.status().map(u32::from),

@@ -5,13 +5,14 @@
 //! [`parsec_teams::pagination::Paginator`], a cancel token lets an
 //! `AbortSignal` drop the Rust future, and `NativeMockServer` wraps the
 //! `parsec-teams-mock` server. The per-operation JavaScript surface and its
-//! TypeScript declarations are generated from [`operation_table`] by
-//! `codegen/generate.mjs`; the JavaScript error classes live in `errors.js` and
-//! are chosen by [`errors::class_of`], the one place that maps `ErrorKind`.
+//! TypeScript declarations and the error classes (`errors.js`, chosen by the
+//! core's `ErrorKind::code`) are generated from docs/description.json by
+//! `codegen/generate.mjs`; [`operation_table`] lets `index.js` check at load
+//! that the generated surface matches this addon.
 //!
 //! Futures run on the calling Node thread's own current-thread runtime, driven
-//! by libuv (`local.rs`), or, where that is unavailable, on napi-rs' shared
-//! multi-thread runtime. Neither keeps the event loop alive by itself, so a
+//! by libuv (`local.rs`), or, where that is unavailable, on the core's shared
+//! multi-thread runtime (`parsec_teams::runtime::shared_runtime`). Neither keeps the event loop alive by itself, so a
 //! finished script exits on its own; a pending Promise keeps Node alive only
 //! while its request is in flight. Large results cross as tapes (`tape.rs`).
 
@@ -26,7 +27,6 @@ mod local;
 #[cfg(not(all(target_os = "linux", not(parsec_teams_node_threaded_only))))]
 #[path = "local_threaded.rs"]
 mod local;
-mod logging;
 mod mock;
 mod tape;
 
@@ -59,25 +59,24 @@ pub fn tape_encode(text: String, #[napi(ts_arg_type = "number | undefined")] min
     client::Body::of_text(text, min_len.map_or(client::TAPE_MIN, |n| n as usize))
 }
 
-/// Worker threads of the shared tokio runtime: half the CPUs, from 1 to 4.
-/// HTTP I/O is light next to the JavaScript side (V8's `JSON.parse` runs on
-/// the main thread), and few workers keep a request and its connection task
-/// on one thread (fewer cross-thread wake-ups; on 2 CPUs one worker measured
-/// best). `PARSEC_TEAMS_WORKER_THREADS` overrides.
-fn worker_threads() -> usize {
-    std::env::var("PARSEC_TEAMS_WORKER_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|n| (1..=64).contains(n))
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| (n.get() / 2).clamp(1, 4)).unwrap_or(1))
+/// The deepest nesting of arrays and objects the core accepts in a parameter or body.
+#[napi(catch_unwind)]
+pub fn max_depth() -> u32 {
+    parsec_teams::validate::MAX_DEPTH as u32
 }
 
+/// The core's ValidationError (rule `depth`) for `field`, for a value the
+/// JavaScript layer found nested too deep (or cyclic) before serialising it.
+#[napi(catch_unwind)]
+pub fn depth_error(field: String) -> errors::ErrorRecord {
+    (&parsec_teams::validate::depth_error(&field)).into()
+}
+
+/// Logging (`PARSEC_TEAMS_LOG`, to stderr) and fork handling come from the
+/// core (`parsec_teams::env`, `parsec_teams::runtime`); the threaded path runs
+/// on the core's shared runtime (`PARSEC_TEAMS_WORKER_THREADS`), created on first use.
 #[napi_derive::module_init]
 fn init() {
-    logging::init_from_env();
-    if let Ok(rt) =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(worker_threads()).thread_name("parsec-teams").enable_all().build()
-    {
-        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
-    }
+    parsec_teams::env::init_stderr_logging();
+    parsec_teams::runtime::install_fork_handler();
 }

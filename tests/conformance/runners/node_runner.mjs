@@ -28,7 +28,7 @@ function errorJson(e) {
     class: e.constructor.name,
     ancestry: ancestry(e),
     status: e.status ?? null,
-    message: e.apiMessage ?? e.message,
+    message: e.message,
     request_id: e.requestId ?? null,
     retryable: e.retryable,
     retries_taken: e.retriesTaken,
@@ -49,7 +49,6 @@ function makeClient(f) {
     clients.admin = new AdminClient({ ...common, token: key })
   } else {
     const options = { ...common, apiKey: key, teamId }
-    // Node has no option to turn pacing off (KNOWN_DRIFT.md): quota "0" cannot be expressed.
     if (quota === '0') options.quotaPacing = false
     if (num(windowMs) !== undefined) options.quotaWindowSeconds = Number(windowMs) / 1000
     clients.teams = new Client(options)
