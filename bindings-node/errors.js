@@ -29,9 +29,9 @@ class ParsecError extends Error {
     this.method = or(r.method, undefined)
     /** The request path, when one was made. */
     this.path = or(r.path, undefined)
-    /** For validation errors: the parameter or option at fault (its Node name, camelCase). */
+    /** The parameter or option at fault (its wire or option name). Node gives the camelCase of a parameter's wire name and an option's Node name. */
     this.field = or(r.field, undefined)
-    /** For validation errors: the rule that failed (`range`, `depth`, `dot_segment`, ...; see `validation_rules` of docs/description.json). */
+    /** The rule broken, one word of `validation_rules` (`range`, `never_both`, ...). */
     this.rule = or(r.rule, undefined)
     /** The `x-request-id` of the (last) response. */
     this.requestId = or(r.requestId, undefined)
@@ -39,13 +39,13 @@ class ParsecError extends Error {
     this.retryable = or(r.retryable, false)
     /** How many retries were made before giving up. */
     this.retriesTaken = or(r.retriesTaken, 0)
-    /** True when a non-idempotent request may have reached the server and acted. */
+    /** True when a request other than GET may have reached the server and acted (a 5xx, a timeout or a connection broken after sending) in any attempt. */
     this.mayHaveBeenApplied = or(r.mayHaveBeenApplied, false)
     /** The HTTP status, for errors the server answered. */
     this.status = or(r.status, undefined)
     /** The raw response body, for errors the server answered. */
     this.body = or(r.body, undefined)
-    /** Seconds to wait before retrying (`Retry-After`, or the client-side quota wait). */
+    /** Seconds the server asked to wait (`Retry-After`), or the client-side quota wait. */
     this.retryAfter = or(r.retryAfter, undefined)
   }
 

@@ -1862,15 +1862,15 @@ export declare class ParsecError extends Error {
    */
   readonly path: string | undefined
   /**
-   * The service's `message` (or what the SDK found wrong), without status, method, path or request id (those are in `toString()` and the stack).
+   * The server's `message`, or what the SDK found wrong. The error's text form (`str`, `toString`, `Display`) adds the status, method, path and request id.
    */
   readonly message: string
   /**
-   * For validation errors: the parameter or option at fault (its Node name, camelCase).
+   * The parameter or option at fault (its wire or option name). Node gives the camelCase of a parameter's wire name and an option's Node name.
    */
   readonly field: string | undefined
   /**
-   * For validation errors: the rule that failed (`range`, `depth`, `dot_segment`, ...; see `validation_rules` of docs/description.json).
+   * The rule broken, one word of `validation_rules` (`range`, `never_both`, ...).
    */
   readonly rule: string | undefined
   /**
@@ -1886,7 +1886,7 @@ export declare class ParsecError extends Error {
    */
   readonly retriesTaken: number
   /**
-   * True when a non-idempotent request may have reached the server and acted.
+   * True when a request other than GET may have reached the server and acted (a 5xx, a timeout or a connection broken after sending) in any attempt.
    */
   readonly mayHaveBeenApplied: boolean
   /**
@@ -1898,7 +1898,7 @@ export declare class ParsecError extends Error {
    */
   readonly body: string | undefined
   /**
-   * Seconds to wait before retrying (`Retry-After`, or the client-side quota wait).
+   * Seconds the server asked to wait (`Retry-After`), or the client-side quota wait.
    */
   readonly retryAfter: number | undefined
   /**

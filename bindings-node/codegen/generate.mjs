@@ -467,19 +467,16 @@ export declare class MockServer {
 // Errors (the description's `errors`: classes, parents, kinds, attributes)
 // ---------------------------------------------------------------------------
 
-/** Each attribute of the error tree: its TypeScript type, default and doc (Node names are camelCase). */
-const ERROR_ATTRIBUTES = {
-  message: ['string', null, "The service's `message` (or what the SDK found wrong), without status, method, path or request id (those are in `toString()` and the stack)."],
-  status: ['number | undefined', 'undefined', 'The HTTP status, for errors the server answered.'],
-  body: ['string | undefined', 'undefined', 'The raw response body, for errors the server answered.'],
-  request_id: ['string | undefined', 'undefined', 'The `x-request-id` of the (last) response.'],
-  retryable: ['boolean', 'false', 'Whether sending the same request again later could succeed and is safe.'],
-  retries_taken: ['number', '0', 'How many retries were made before giving up.'],
-  may_have_been_applied: ['boolean', 'false', 'True when a non-idempotent request may have reached the server and acted.'],
-  retry_after: ['number | undefined', 'undefined', 'Seconds to wait before retrying (`Retry-After`, or the client-side quota wait).'],
-  field: ['string | undefined', 'undefined', 'For validation errors: the parameter or option at fault (its Node name, camelCase).'],
-  rule: ['string | undefined', 'undefined', 'For validation errors: the rule that failed (`range`, `depth`, `dot_segment`, ...; see `validation_rules` of docs/description.json).'],
-}
+/** The attributes of the error tree (the description's `error_attributes`): Node name, TypeScript type, default, doc. */
+const ATTRIBUTE_TYPES = { string: ['string', null], 'string?': ['string | undefined', 'undefined'], 'int?': ['number | undefined', 'undefined'], 'float?': ['number | undefined', 'undefined'], int: ['number', '0'], bool: ['boolean', 'false'] }
+const ERROR_ATTRIBUTES = Object.fromEntries(
+  desc.error_attributes.map((a) => {
+    const t = ATTRIBUTE_TYPES[a.type]
+    if (!t) throw new Error(`error attribute ${a.name}: no TypeScript type for ${a.type}`)
+    const doc = a.name === 'field' ? `${a.doc} Node gives the camelCase of a parameter's wire name and an option's Node name.` : a.doc
+    return [a.name, [t[0], t[1], doc, a.names.node]]
+  }),
+)
 /** Attributes always set on the classes that introduce them (their type there, narrower than on ParsecError). */
 const NARROWED = { status: 'number' }
 /** Node's own additions, on every error as before: the kind's code, and the request's method and path. */
@@ -513,7 +510,7 @@ function errorClasses() {
 function errorDoc(e) {
   const lines = [e.doc]
   if (e.kind) lines.push(`\`code\`: \`${e.kind}\`.`)
-  if (e.attributes.length) lines.push(`Introduces: ${e.attributes.map((a) => `\`${camel(a)}\``).join(', ')}.`)
+  if (e.attributes.length) lines.push(`Introduces: ${e.attributes.map((a) => `\`${ERROR_ATTRIBUTES[a][3]}\``).join(', ')}.`)
   return lines
 }
 
@@ -522,6 +519,7 @@ function genErrors() {
   const root = classes[0]
   // Every attribute lives on every error (as in Python), with its default where no value applies.
   const attrs = [...classes.flatMap((e) => e.attributes)]
+  const nodeName = (a) => ERROR_ATTRIBUTES[a][3]
   let out = HEADER + "'use strict'\n"
   out += `// The error tree of the SDK (docs/description.json \`errors\`), as real Error
 // subclasses. The native layer hands over the core's error as a record
@@ -552,7 +550,7 @@ const DISPLAY = Symbol('parsec-teams.display')
       }
       for (const a of attrs.filter((a) => a !== 'message')) {
         const [, dflt, doc] = ERROR_ATTRIBUTES[a]
-        out += `    /** ${doc} */\n    this.${camel(a)} = or(r.${camel(a)}, ${dflt})\n`
+        out += `    /** ${doc} */\n    this.${nodeName(a)} = or(r.${nodeName(a)}, ${dflt})\n`
       }
       out += `  }
 
@@ -614,13 +612,13 @@ function genErrorDts() {
       out += `export declare class ${e.name} extends Error {\n`
       const all = { ...NODE_ATTRIBUTES }
       for (const a of classes.flatMap((c) => c.attributes)) all[a] = ERROR_ATTRIBUTES[a]
-      for (const [name, [ts, , doc]] of Object.entries(all)) out += jsdoc([doc], '  ') + `  readonly ${camel(name)}: ${ts}\n`
+      for (const [name, [ts, , doc, node]] of Object.entries(all)) out += jsdoc([doc], '  ') + `  readonly ${node || name}: ${ts}\n`
       out += jsdoc(['@deprecated The same as `message`.'], '  ') + '  readonly apiMessage: string\n'
       out += '}\n'
     } else {
       const narrowed = e.attributes.filter((a) => NARROWED[a])
       out += `export declare class ${e.name} extends ${e.parent} {${narrowed.length ? '\n' : ''}`
-      for (const a of narrowed) out += `  readonly ${camel(a)}: ${NARROWED[a]}\n`
+      for (const a of narrowed) out += `  readonly ${ERROR_ATTRIBUTES[a][3]}: ${NARROWED[a]}\n`
       out += '}\n'
     }
   }
