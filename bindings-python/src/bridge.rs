@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 
 use crate::errors;
-use crate::runtime::runtime;
 
 /// The socket pair: a Unix socket pair where there is one, else a connected
 /// loopback TCP pair (Windows: `select()`, which asyncio's selector loop uses,
@@ -96,18 +95,19 @@ impl BridgeInner {
 /// Runs `work` on the shared runtime; `future` (of the loop that owns
 /// `bridge`) then receives `finish` of its result. A panic in either becomes
 /// an `InternalError` on the future.
-pub fn spawn<T, W, F>(bridge: &Bound<'_, LoopBridge>, future: Py<PyAny>, work: W, finish: F) -> TaskHandle
+pub fn spawn<T, W, F>(bridge: &Bound<'_, LoopBridge>, future: Py<PyAny>, work: W, finish: F) -> PyResult<TaskHandle>
 where
     T: Send + 'static,
     W: Future<Output = parsec_teams::Result<T>> + Send + 'static,
     F: FnOnce(Python<'_>, parsec_teams::Result<T>) -> PyResult<Py<PyAny>> + Send + 'static,
 {
+    let rt = errors::runtime(bridge.py())?;
     let bridge = bridge.get().inner.clone();
-    let handle = runtime().spawn(async move {
+    let handle = rt.spawn(async move {
         let result = parsec_teams::error::catch_panic(work).await;
         bridge.complete(future, Box::new(move |py| finish(py, result)));
     });
-    TaskHandle { handle: handle.abort_handle() }
+    Ok(TaskHandle { handle: handle.abort_handle() })
 }
 
 /// One per event loop: `fileno()` is watched with `loop.add_reader(fd, bridge.drain)`.
@@ -194,7 +194,7 @@ impl TaskHandle {
 pub fn panic_for_tests(py: Python<'_>, place: &str, bridge: &Bound<'_, LoopBridge>, future: Py<PyAny>) -> PyResult<TaskHandle> {
     errors::guard(py, || {
         let in_task = place == "task";
-        Ok(spawn(
+        spawn(
             bridge,
             future,
             async move {
@@ -208,6 +208,6 @@ pub fn panic_for_tests(py: Python<'_>, place: &str, bridge: &Bound<'_, LoopBridg
                 Err(e) => Err(errors::to_py(py, &e)),
                 Ok(()) => panic!("deliberate panic in the finish"),
             },
-        ))
+        )
     })
 }

@@ -6,18 +6,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use parsec_teams::escape::RawRequest;
+use parsec_teams::options::{duration_value, int_value, OptionType, OptionValues, OPTIONS};
 use parsec_teams::pagination::Paginator;
+use parsec_teams::runtime::fork_generation as generation;
 use parsec_teams::spec::{Operation, ResultKind, OPERATIONS};
-use parsec_teams::{AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error, HttpMethod, RawResponse, RequestOptions};
+use parsec_teams::{AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error, RawResponse, RequestOptions};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString};
 use serde_json::value::RawValue;
 
 use crate::bridge::{self, LoopBridge, TaskHandle};
 use crate::convert::{args_to_map, py_to_value, value_to_py, PyJson};
 use crate::errors::{self, guard};
 use crate::registry;
-use crate::runtime::{generation, runtime};
 
 #[derive(Clone)]
 enum Options {
@@ -50,18 +52,10 @@ impl Core {
             Core::Admin(c) => Core::Admin(c.with_options(o)),
         }
     }
-    async fn send_raw(
-        &self,
-        method: HttpMethod,
-        path: &str,
-        query: &[(String, String)],
-        body: Option<&serde_json::Value>,
-    ) -> parsec_teams::Result<RawResponse> {
-        let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let query = &query[..];
+    async fn send_raw(&self, req: &RawRequest) -> parsec_teams::Result<RawResponse> {
         match self {
-            Core::Teams(c) => c.request(method, path, query, body).await,
-            Core::Admin(c) => c.request(method, path, query, body).await,
+            Core::Teams(c) => c.send_raw(req).await,
+            Core::Admin(c) => c.send_raw(req).await,
         }
     }
 }
@@ -81,26 +75,92 @@ pub struct NativeClient {
     request_options: RequestOptions,
 }
 
-/// A number of seconds as a `Duration`; not positive, not a number or too large
-/// for a `Duration` (`1e300`) is a `ValidationError` naming `field`.
-fn secs(v: Option<f64>, field: &str) -> parsec_teams::Result<Option<Duration>> {
-    match v {
-        None => Ok(None),
-        Some(s) if s > 0.0 => match Duration::try_from_secs_f64(s) {
-            Ok(d) => Ok(Some(d)),
-            Err(_) => Err(Error::validation(field, "is too large a number of seconds")),
+/// Per-call (or `with_options`) timeout and retries, checked by the core's
+/// rules of the options `timeout` and `max_retries`.
+fn request_options(timeout: Option<f64>, max_retries: Option<i64>) -> parsec_teams::Result<RequestOptions> {
+    Ok(RequestOptions {
+        timeout: timeout.map(|t| duration_value("timeout", t)).transpose()?,
+        max_retries: max_retries.map(|n| int_value("max_retries", n)).transpose()?,
+    })
+}
+
+/// A Python value of option `name` (canonical) of type `ty`: the conversion
+/// only (`None` is not given); the core checks the ranges.
+enum Given {
+    Text(String),
+    Number(f64),
+    Whole(i64),
+    Flag(bool),
+}
+
+fn type_error(name: &str, want: &str, got: &Bound<'_, PyAny>) -> Error {
+    let got = got.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+    Error::validation(name, format!("must be {want}, got {got}")).with_rule("type")
+}
+
+fn given(name: &str, ty: OptionType, v: &Bound<'_, PyAny>) -> parsec_teams::Result<Given> {
+    let is_bool = v.is_instance_of::<pyo3::types::PyBool>();
+    match ty {
+        OptionType::String | OptionType::Secret | OptionType::Url => match v.cast::<PyString>() {
+            Ok(s) => Ok(Given::Text(s.to_cow().map_err(|_| type_error(name, "text", v))?.into_owned())),
+            Err(_) => Err(type_error(name, "a str", v)),
         },
-        Some(_) => Err(Error::validation(field, "must be a positive number of seconds")),
+        OptionType::Duration if !is_bool && (v.is_instance_of::<PyFloat>() || v.is_instance_of::<PyInt>()) => {
+            // An int too large for a float is out of range all the same.
+            Ok(Given::Number(v.extract::<f64>().unwrap_or(f64::INFINITY)))
+        }
+        OptionType::Int if !is_bool && v.is_instance_of::<PyInt>() => {
+            // Beyond i64: out of range, reported by the core's range check.
+            let n = v.extract::<i64>().unwrap_or_else(|_| if v.lt(0i64).unwrap_or(false) { i64::MIN } else { i64::MAX });
+            Ok(Given::Whole(n))
+        }
+        OptionType::Bool if is_bool => Ok(Given::Flag(v.is_truthy().unwrap_or(false))),
+        OptionType::Duration => Err(type_error(name, "a number of seconds", v)),
+        OptionType::Int => Err(type_error(name, "an int", v)),
+        OptionType::Bool => Err(type_error(name, "a bool", v)),
     }
 }
 
-fn request_options(timeout: Option<f64>, max_retries: Option<i64>) -> parsec_teams::Result<RequestOptions> {
-    let max_retries = match max_retries {
-        None => None,
-        Some(n) if (0..=100).contains(&n) => Some(n as u32),
-        Some(_) => return Err(Error::validation("max_retries", "must be between 0 and 100")),
-    };
-    Ok(RequestOptions { timeout: secs(timeout, "timeout")?, max_retries })
+/// The core's option values from the Python keywords (the Python names of
+/// the core's options table) of a client of `api`; every check is the core's
+/// (`ClientOptions::from_values` / `AdminClientOptions::from_values`).
+fn option_values(admin: bool, values: Option<&Bound<'_, PyDict>>, language: String) -> parsec_teams::Result<OptionValues> {
+    let mut out = OptionValues::default();
+    out.language = Some(language);
+    let Some(values) = values else { return Ok(out) };
+    for (k, v) in values.iter() {
+        if v.is_none() {
+            continue;
+        }
+        let key = k.cast::<PyString>().ok().and_then(|s| s.to_cow().ok().map(|c| c.into_owned())).unwrap_or_default();
+        let spec = OPTIONS
+            .iter()
+            .find(|o| o.python.name == key && if admin { o.clients.admin } else { o.clients.client })
+            .ok_or_else(|| Error::validation(key.clone(), "is not an option of this client").with_rule("unsupported"))?;
+        // The admin base URL's errors name the field `base_url`, as the core's do.
+        let field = if spec.name == "admin_base_url" { "base_url" } else { spec.name };
+        let seconds = |g: Given| match g {
+            Given::Number(n) if spec.python.unit == "ms" => Some(n / 1000.0),
+            Given::Number(n) => Some(n),
+            _ => None,
+        };
+        match (spec.name, given(field, spec.ty, &v)?) {
+            ("api_key", Given::Text(t)) => out.api_key = Some(t),
+            ("team_id", Given::Text(t)) => out.team_id = Some(t),
+            ("base_url" | "admin_base_url", Given::Text(t)) => out.base_url = Some(t),
+            ("token", Given::Text(t)) => out.token = Some(t),
+            ("proxy", Given::Text(t)) => out.proxy = Some(t),
+            ("max_retries", Given::Whole(n)) => out.max_retries = Some(n),
+            ("quota_limit", Given::Whole(n)) => out.quota_limit = Some(n),
+            ("quota_pacing", Given::Flag(b)) => out.quota_pacing = Some(b),
+            ("timeout", g) => out.timeout = seconds(g),
+            ("max_retry_wait", g) => out.max_retry_wait = seconds(g),
+            ("pool_idle_timeout", g) => out.pool_idle_timeout = seconds(g),
+            ("quota_window", g) => out.quota_window = seconds(g),
+            (name, _) => return Err(Error::validation(name, "is not an option of the Python binding").with_rule("unsupported")),
+        }
+    }
+    Ok(out)
 }
 
 fn merge(a: RequestOptions, b: RequestOptions) -> RequestOptions {
@@ -120,7 +180,7 @@ where
     F: Future + Send,
     F::Output: Send,
 {
-    let rt = runtime();
+    let rt = errors::runtime(py)?;
     let mut fut = std::pin::pin!(fut);
     loop {
         let polled = py.detach(|| rt.block_on(async { tokio::time::timeout(Duration::from_millis(250), &mut fut).await }));
@@ -213,46 +273,10 @@ fn page_items<'py>(
     let list = PyList::empty(py);
     for item in items {
         let v: PyJson = serde_json::from_str(item.get())
-            .map_err(|e| errors::to_py(py, &Error::validation("response", format!("undecodable item: {e}"))))?;
+            .map_err(|e| errors::to_py(py, &Error::decode(format!("a page item could not be decoded: {e}"))))?;
         list.append(reg.model(py, model, v.0.into_bound(py))?)?;
     }
     Ok(list.into_any())
-}
-
-fn http_method(py: Python<'_>, m: &str) -> PyResult<HttpMethod> {
-    Ok(match m.to_ascii_uppercase().as_str() {
-        "GET" => HttpMethod::Get,
-        "POST" => HttpMethod::Post,
-        "PUT" => HttpMethod::Put,
-        "DELETE" => HttpMethod::Delete,
-        _ => return Err(errors::to_py(py, &Error::validation("method", "must be GET, POST, PUT or DELETE"))),
-    })
-}
-
-fn query_pairs(query: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    if let Some(q) = query {
-        for (k, v) in q.iter() {
-            if v.is_none() {
-                continue;
-            }
-            let k: String = k.extract()?;
-            let v = match py_to_value(&v, &k)? {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Array(items) => items
-                    .iter()
-                    .map(|i| match i {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(","),
-                other => other.to_string(),
-            };
-            out.push((k, v));
-        }
-    }
-    Ok(out)
 }
 
 fn raw_json<'py>(py: Python<'py>, response: parsec_teams::Result<RawResponse>) -> PyResult<Bound<'py, PyAny>> {
@@ -286,24 +310,38 @@ impl NativeClient {
         })
     }
 
-    /// What `request` and `spawn_request` convert before sending.
-    #[allow(clippy::type_complexity)]
+    /// What `request` and `spawn_request` send: the core parses the method
+    /// and encodes the query and body (`core::escape::RawRequest`).
     fn raw_request(
         &self,
         py: Python<'_>,
         method: &str,
-        query: Option<&Bound<'_, PyDict>>,
+        path: &str,
+        query: Option<&Bound<'_, PyAny>>,
         body: Option<&Bound<'_, PyAny>>,
         options: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<(Core, HttpMethod, Vec<(String, String)>, Option<serde_json::Value>)> {
-        let method = http_method(py, method)?;
-        let core = self.core(py, options)?;
-        let query = query_pairs(query)?;
-        let body = match body {
-            Some(b) if !b.is_none() => Some(py_to_value(b, "body")?),
-            _ => None,
+    ) -> PyResult<(Core, RawRequest)> {
+        let value = |v: Option<&Bound<'_, PyAny>>, field: &str| -> PyResult<Option<serde_json::Value>> {
+            match v {
+                Some(v) if !v.is_none() => py_to_value(v, field).map(Some),
+                _ => Ok(None),
+            }
         };
-        Ok((core, method, query, body))
+        // A query's values are named `query.<key>`, as the core names them.
+        let query = match query.map(|q| q.cast::<PyDict>()) {
+            Some(Ok(d)) => {
+                let mut m = serde_json::Map::new();
+                for (k, v) in d.iter() {
+                    let k = k.str()?.to_cow()?.into_owned();
+                    let v = py_to_value(&v, &format!("query.{k}"))?;
+                    m.insert(k, v);
+                }
+                Some(serde_json::Value::Object(m))
+            }
+            _ => value(query, "query")?,
+        };
+        let req = errors::check(py, RawRequest::new(method, path, query.as_ref(), value(body, "body")?))?;
+        Ok((self.core(py, options)?, req))
     }
 
     /// The core client of this process (rebuilt after a fork), with this
@@ -337,10 +375,9 @@ impl NativeClient {
             for (k, _) in o.iter() {
                 let k: String = k.extract()?;
                 if k != "timeout" && k != "max_retries" {
-                    return Err(errors::to_py(
-                        py,
-                        &Error::validation("options", format!("unknown option {k:?} (known: timeout, max_retries)")),
-                    ));
+                    let e = Error::validation(format!("options.{k}"), "is not a per-call option (timeout, max_retries)")
+                        .with_rule("unsupported");
+                    return Err(errors::to_py(py, &e));
                 }
             }
             ro = merge(ro, request_options(timeout, max_retries).map_err(|e| errors::to_py(py, &e))?);
@@ -354,67 +391,21 @@ impl NativeClient {
 
 #[pymethods]
 impl NativeClient {
-    /// A client of the Parsec Teams API.
+    /// A client of `api` (`teams` or `admin`) from the keywords of its Python
+    /// constructor (the Python names of the core's options table); the core
+    /// validates them and reads the environment for what is left out.
     #[staticmethod]
-    #[pyo3(signature = (api_key=None, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, quota=true, language=None, proxy=None, quota_window=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn teams(
-        py: Python<'_>,
-        api_key: Option<String>,
-        team_id: Option<String>,
-        base_url: Option<String>,
-        timeout: Option<f64>,
-        max_retries: Option<i64>,
-        max_retry_wait: Option<f64>,
-        quota: bool,
-        language: Option<String>,
-        proxy: Option<String>,
-        quota_window: Option<f64>,
-    ) -> PyResult<NativeClient> {
+    #[pyo3(signature = (api, values, language))]
+    fn new(py: Python<'_>, api: &str, values: Option<&Bound<'_, PyDict>>, language: String) -> PyResult<NativeClient> {
         guard(py, || {
-            let ro = errors::check(py, request_options(timeout, max_retries))?;
-            let mut o = ClientOptions::new();
-            o.api_key = api_key;
-            o.team_id = team_id;
-            o.base_url = base_url;
-            o.timeout = ro.timeout;
-            o.max_retries = ro.max_retries;
-            o.max_retry_wait = errors::check(py, secs(max_retry_wait, "max_retry_wait"))?;
-            o.quota.enabled = quota;
-            if let Some(w) = errors::check(py, secs(quota_window, "quota_window"))? {
-                o.quota.window = w;
-            }
-            o.language = language;
-            o.proxy = proxy;
-            NativeClient::new_client(py, Options::Teams(o))
-        })
-    }
-
-    /// A client of the team-administration API.
-    #[staticmethod]
-    #[pyo3(signature = (base_url=None, token=None, timeout=None, max_retries=None, max_retry_wait=None, language=None, proxy=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn admin(
-        py: Python<'_>,
-        base_url: Option<String>,
-        token: Option<String>,
-        timeout: Option<f64>,
-        max_retries: Option<i64>,
-        max_retry_wait: Option<f64>,
-        language: Option<String>,
-        proxy: Option<String>,
-    ) -> PyResult<NativeClient> {
-        guard(py, || {
-            let ro = errors::check(py, request_options(timeout, max_retries))?;
-            let mut o = AdminClientOptions::new();
-            o.base_url = base_url;
-            o.token = token;
-            o.timeout = ro.timeout;
-            o.max_retries = ro.max_retries;
-            o.max_retry_wait = errors::check(py, secs(max_retry_wait, "max_retry_wait"))?;
-            o.language = language;
-            o.proxy = proxy;
-            NativeClient::new_client(py, Options::Admin(o))
+            let admin = api == "admin";
+            let v = errors::check(py, option_values(admin, values, language))?;
+            let options = if admin {
+                Options::Admin(errors::check(py, AdminClientOptions::from_values(&v))?)
+            } else {
+                Options::Teams(errors::check(py, ClientOptions::from_values(&v))?)
+            };
+            NativeClient::new_client(py, options)
         })
     }
 
@@ -504,9 +495,9 @@ impl NativeClient {
             let op = operation(py, op)?;
             let caller = self.core(py, options)?.caller().clone();
             let args = args_to_map(args)?;
-            Ok(bridge::spawn(bridge, future, async move { caller.call(op, args).await }, move |py, response| {
+            bridge::spawn(bridge, future, async move { caller.call(op, args).await }, move |py, response| {
                 finish(py, op, response, raw).map(Bound::unbind)
-            }))
+            })
         })
     }
 
@@ -529,13 +520,13 @@ impl NativeClient {
         py: Python<'py>,
         method: &str,
         path: String,
-        query: Option<&Bound<'py, PyDict>>,
+        query: Option<&Bound<'py, PyAny>>,
         body: Option<&Bound<'py, PyAny>>,
         options: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let (core, method, query, body) = self.raw_request(py, method, query, body, options)?;
-            let response = block_on(py, async move { core.send_raw(method, &path, &query, body.as_ref()).await })?;
+            let (core, req) = self.raw_request(py, method, &path, query, body, options)?;
+            let response = block_on(py, async move { core.send_raw(&req).await })?;
             raw_json(py, response)
         })
     }
@@ -548,17 +539,17 @@ impl NativeClient {
         py: Python<'_>,
         method: &str,
         path: String,
-        query: Option<&Bound<'_, PyDict>>,
+        query: Option<&Bound<'_, PyAny>>,
         body: Option<&Bound<'_, PyAny>>,
         options: Option<&Bound<'_, PyDict>>,
         bridge: &Bound<'_, LoopBridge>,
         future: Py<PyAny>,
     ) -> PyResult<TaskHandle> {
         guard(py, || {
-            let (core, method, query, body) = self.raw_request(py, method, query, body, options)?;
-            Ok(bridge::spawn(bridge, future, async move { core.send_raw(method, &path, &query, body.as_ref()).await }, |py, response| {
+            let (core, req) = self.raw_request(py, method, &path, query, body, options)?;
+            bridge::spawn(bridge, future, async move { core.send_raw(&req).await }, |py, response| {
                 raw_json(py, response).map(Bound::unbind)
-            }))
+            })
         })
     }
 
@@ -629,9 +620,9 @@ impl Pages {
             errors::check(py, self.check_process())?;
             let pager = self.pager.clone();
             let op = self.op;
-            Ok(bridge::spawn(bridge, future, async move { pager.lock().await.next_page::<Box<RawValue>>().await }, move |py, page| {
+            bridge::spawn(bridge, future, async move { pager.lock().await.next_page::<Box<RawValue>>().await }, move |py, page| {
                 page_items(py, op, page).map(Bound::unbind)
-            }))
+            })
         })
     }
 }

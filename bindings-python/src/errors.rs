@@ -25,6 +25,11 @@ pub fn check<T>(py: Python<'_>, r: parsec_teams::Result<T>) -> PyResult<T> {
     r.map_err(|e| to_py(py, &e))
 }
 
+/// The process's shared runtime (`core::runtime`, rebuilt after a fork).
+pub fn runtime(py: Python<'_>) -> PyResult<&'static tokio::runtime::Runtime> {
+    check(py, parsec_teams::runtime::shared_runtime())
+}
+
 /// The `InternalError` for a caught panic.
 pub fn from_panic(py: Python<'_>, payload: Box<dyn std::any::Any + Send>) -> PyErr {
     to_py(py, &Error::from_panic(payload))

@@ -9,7 +9,6 @@ mod errors;
 mod logging;
 mod mock;
 mod registry;
-mod runtime;
 
 use parsec_teams::spec::{Api, OPERATIONS};
 use pyo3::prelude::*;
@@ -30,23 +29,18 @@ fn op_id(py: Python<'_>, api: &str, resource: &str, name: &str) -> PyResult<usiz
     })
 }
 
-/// The core's operation table as JSON (what `codegen/` reads).
-#[pyfunction]
-fn table_json(py: Python<'_>) -> PyResult<String> {
-    errors::guard(py, || Ok(parsec_teams::table::table_json().to_string()))
-}
-
-/// Called in a child process after `os.fork()`: the runtime and every
-/// client's connection pool are rebuilt lazily on next use.
+/// Called in a child process after `os.fork()` (besides the core's own
+/// `pthread_atfork` handler): the runtime and every client's connection pool
+/// are rebuilt lazily on next use (`core::runtime`).
 #[pyfunction]
 fn after_fork_in_child() {
-    runtime::after_fork_in_child();
+    parsec_teams::runtime::after_fork_in_child();
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install();
-    runtime::install_fork_handler();
+    parsec_teams::runtime::install_fork_handler();
     m.add("__version__", parsec_teams::VERSION)?;
     m.add_class::<client::NativeClient>()?;
     m.add_class::<client::Pages>()?;
@@ -54,10 +48,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bridge::TaskHandle>()?;
     m.add_class::<mock::NativeMockServer>()?;
     m.add_function(wrap_pyfunction!(op_id, m)?)?;
-    m.add_function(wrap_pyfunction!(table_json, m)?)?;
     m.add_function(wrap_pyfunction!(after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(registry::register, m)?)?;
     m.add_function(wrap_pyfunction!(logging::set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::env_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(bridge::panic_for_tests, m)?)?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! hot path never takes the GIL for logging nobody reads.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
+use parsec_teams::env::LogLevel;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
@@ -22,12 +23,13 @@ impl Log for PyLogger {
             return;
         }
         let level = match record.level() {
-            Level::Error => 40,
-            Level::Warn => 30,
-            Level::Info => 20,
-            Level::Debug => 10,
-            Level::Trace => 5,
-        };
+            Level::Error => LogLevel::Error,
+            Level::Warn => LogLevel::Warn,
+            Level::Info => LogLevel::Info,
+            Level::Debug => LogLevel::Debug,
+            Level::Trace => LogLevel::Trace,
+        }
+        .python_level();
         let message = record.args().to_string();
         Python::attach(|py| {
             let logger = PY_LOGGER.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
@@ -49,6 +51,14 @@ pub fn install() {
     if log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(LevelFilter::Off);
     }
+}
+
+/// `_native.env_log_level()`: the `logging` level `PARSEC_TEAMS_LOG` asks for
+/// (the core's one parser, `core::env::log_level`), `None` when it is off.
+#[pyfunction]
+pub fn env_log_level() -> Option<u32> {
+    let level = parsec_teams::env::log_level();
+    (level != LogLevel::Off).then(|| level.python_level())
 }
 
 /// `_native.set_log_level(level)`: the effective level of the Python logger

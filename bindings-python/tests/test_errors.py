@@ -138,9 +138,17 @@ def test_validation_before_sending(mock, call, field) -> None:
     assert mock.requests() == []
 
 
-def test_missing_required_argument_is_a_type_error(client) -> None:
-    with pytest.raises(TypeError):
-        client.members.get()  # type: ignore[call-arg]
+def test_missing_required_parameter_is_a_validation_error(client, mock) -> None:
+    # The core's rule `required`, as in every language (scenario validation_required).
+    for field, call in (
+        ("user_id", lambda: client.members.get()),
+        ("show_personal_hosts", lambda: client.groups.create(group_name="Ops", allow_connections_within_group=True, show_user_assigned_managed_hosts=True)),
+        ("user_id", lambda: client.members.get(None)),
+    ):
+        with pytest.raises(pt.ValidationError) as info:
+            call()
+        assert (info.value.field, info.value.rule) == (field, "required")
+    assert mock.requests() == []
 
 
 def test_client_configuration_errors(monkeypatch) -> None:

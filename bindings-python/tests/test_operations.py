@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import pathlib
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
 import parsec_teams as pt
-from parsec_teams import _native
 
 
 def future(hours: float) -> str:
@@ -74,13 +74,27 @@ ADMIN: List[Tuple[str, str, Callable[[], Dict[str, Any]], Any]] = [
     ("teams", "access_rights", lambda: {"id": "1", "type": "assets"}, list),
 ]
 
-TABLE = json.loads(_native.table_json())
+DESCRIPTION = json.loads((pathlib.Path(__file__).resolve().parents[2] / "docs" / "description.json").read_text())
+TABLE = [
+    {
+        "api": op["api"],
+        "resource": op["names"]["python"]["resource"],
+        "name": op["names"]["python"]["method"],
+        "http_method": op["method"],
+        "path": op["path"],
+        "deprecated": op["deprecated"],
+        "doc": op["doc"],
+        "params": [{"name": p["names"]["python"], "location": p["location"], "required": p["required"]} for p in op["params"]],
+    }
+    for op in DESCRIPTION["operations"]
+]
 
 
-def test_every_operation_of_the_table_is_covered() -> None:
+def test_every_operation_of_the_description_is_covered() -> None:
     covered = {("teams", r, n) for r, n, _, _ in TEAMS} | {("admin", r, n) for r, n, _, _ in ADMIN}
     assert covered == {(op["api"], op["resource"], op["name"]) for op in TABLE}
-    assert len(TABLE) == 50
+    counts = DESCRIPTION["counts"]
+    assert (len(TEAMS), len(ADMIN), len(TEAMS) + len(ADMIN)) == (counts["teams"], counts["admin"], counts["operations"])
 
 
 def spec(api: str, resource: str, name: str) -> Dict[str, Any]:
@@ -183,8 +197,11 @@ def test_signatures_follow_the_table() -> None:
         names = [p.name for p in params]
         assert names[-1] == "options"
         assert set(names[:-1]) == {p["name"] for p in op["params"]}
-        required = [p["name"] for p in op["params"] if p["required"] and p["default"] is None]
+        required = [p["name"] for p in op["params"] if p["required"]]
         assert names[: len(required)] == required
+        for p in params[: len(required)]:
+            # left out, a required parameter reaches the core, whose ValidationError names it
+            assert p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.default is None
         for p in params[len(required):]:
             assert p.kind is inspect.Parameter.KEYWORD_ONLY
         assert op["doc"][:30] in (method.__doc__ or "")

@@ -109,15 +109,14 @@ if hasattr(_os, "register_at_fork"):
 
 
 def _log_from_env() -> None:
-    value = _os.environ.get("PARSEC_TEAMS_LOG", "").strip().lower()
-    if not value or value in ("0", "off", "false", "none"):
+    """``PARSEC_TEAMS_LOG``, read by the core's one parser: a level turns the
+    ``parsec_teams`` logger on, with a stderr handler if it has none."""
+    level = _native.env_log_level()
+    if level is None:
         return
     import logging
     import sys
 
-    level = logging.getLevelName(value.upper())
-    if not isinstance(level, int):
-        level = logging.DEBUG
     logger = logging.getLogger("parsec_teams")
     logger.setLevel(level)
     if not logger.handlers:

@@ -221,44 +221,40 @@ class _AsyncBase(_Base):
 
 
 class _TeamsMixin(_Base):
-    def _make(
-        self,
-        api_key: Optional[str],
-        team_id: Optional[str],
-        base_url: Optional[str],
-        timeout: Optional[float],
-        max_retries: Optional[int],
-        max_retry_wait: Optional[float],
-        quota: bool,
-        quota_window: Optional[float],
-        proxy: Optional[str],
-    ) -> None:
-        _sync_log_level()
-        self._setup(
-            NativeClient.teams(
-                api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota, _LANGUAGE, proxy, quota_window
-            )
-        )
-
     def quota_status(self) -> List[QuotaStatus]:
         """How many calls each client-side quota has left in its window, and when it refills."""
         return self._native.quota_status()  # type: ignore[return-value]
 
 
+def _native_client(api: str, values: Dict[str, Any]) -> NativeClient:
+    """The native client of ``api`` from the constructor's keywords, passed
+    through unchanged: the core checks every value (one ``ValidationError``
+    with ``field`` and ``rule``) and reads the environment for what is left out."""
+    _sync_log_level()
+    del values["self"]
+    return NativeClient.new(api, values, _LANGUAGE)
+
+
 _TEAMS_DOC = """The client of the Parsec for Teams API{kind}.
+
+    Every keyword is an option of the core's options table (names, defaults,
+    ranges and environment variables: ``docs/reference/options.md``); left
+    out (``None``), the environment or the default applies.
 
     Args:
         api_key: ``tapi_<team>.<secret>`` (default: env ``PARSEC_API_KEY``). Never printed or logged.
         team_id: the team (default: env ``PARSEC_TEAM_ID``, else the part of the key after ``tapi_``).
         base_url: default env ``PARSEC_BASE_URL``, else ``https://api.parsec.app``.
         timeout: seconds per attempt (default 30).
-        max_retries: default 2.
-        max_retry_wait: the longest ``Retry-After`` slept through (default 60 s).
-        quota: pace the documented quotas on the client side (default True).
-        quota_window: seconds of the paced quota window (default 300, the service's).
+        max_retries: retries of a retryable failure, 0 to 100 (default 2).
+        max_retry_wait: the longest server-requested wait slept through, seconds (default 60).
+        pool_idle_timeout: seconds after which an idle pooled connection is closed (default 20).
         proxy: an ``http://`` or ``https://`` proxy URL for every request (a
             loopback ``base_url`` never uses one; an ``https`` one otherwise
             follows ``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``).
+        quota: pace the documented quotas on the client side (default True).
+        quota_limit: requests per window of each paced quota (default 50, the service's).
+        quota_window: seconds of the paced quota window (default 300, the service's).
     """
 
 
@@ -274,11 +270,13 @@ class ClientBase(_SyncBase, _TeamsMixin):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
-        quota: bool = True,
-        quota_window: Optional[float] = None,
+        pool_idle_timeout: Optional[float] = None,
         proxy: Optional[str] = None,
+        quota: Optional[bool] = None,
+        quota_limit: Optional[int] = None,
+        quota_window: Optional[float] = None,
     ) -> None:
-        self._make(api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota, quota_window, proxy)
+        self._setup(_native_client("teams", locals()))
 
 
 class AsyncClientBase(_AsyncBase, _TeamsMixin):
@@ -293,35 +291,29 @@ class AsyncClientBase(_AsyncBase, _TeamsMixin):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
-        quota: bool = True,
-        quota_window: Optional[float] = None,
+        pool_idle_timeout: Optional[float] = None,
         proxy: Optional[str] = None,
+        quota: Optional[bool] = None,
+        quota_limit: Optional[int] = None,
+        quota_window: Optional[float] = None,
     ) -> None:
-        self._make(api_key, team_id, base_url, timeout, max_retries, max_retry_wait, quota, quota_window, proxy)
+        self._setup(_native_client("teams", locals()))
 
 
 _ADMIN_DOC = """The client of the team-administration API{kind}.
+
+    Every keyword is an option of the core's options table
+    (``docs/reference/options.md``); left out, the environment or the default applies.
 
     Args:
         base_url: the server (default: env ``PARSEC_ADMIN_BASE_URL``; required).
         token: bearer token (default: env ``PARSEC_ADMIN_TOKEN``). Never printed or logged.
         timeout: seconds per attempt (default 30).
-        max_retries: default 2.
-        max_retry_wait: the longest ``Retry-After`` slept through (default 60 s).
+        max_retries: retries of a retryable failure, 0 to 100 (default 2).
+        max_retry_wait: the longest server-requested wait slept through, seconds (default 60).
+        pool_idle_timeout: seconds after which an idle pooled connection is closed (default 20).
         proxy: an ``http://`` or ``https://`` proxy URL (same rules as ``Client``'s).
     """
-
-
-def _admin(
-    base_url: Optional[str],
-    token: Optional[str],
-    timeout: Optional[float],
-    max_retries: Optional[int],
-    max_retry_wait: Optional[float],
-    proxy: Optional[str],
-) -> NativeClient:
-    _sync_log_level()
-    return NativeClient.admin(base_url, token, timeout, max_retries, max_retry_wait, _LANGUAGE, proxy)
 
 
 class AdminClientBase(_SyncBase):
@@ -335,9 +327,10 @@ class AdminClientBase(_SyncBase):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
+        pool_idle_timeout: Optional[float] = None,
         proxy: Optional[str] = None,
     ) -> None:
-        self._setup(_admin(base_url, token, timeout, max_retries, max_retry_wait, proxy))
+        self._setup(_native_client("admin", locals()))
 
 
 class AsyncAdminClientBase(_AsyncBase):
@@ -351,6 +344,7 @@ class AsyncAdminClientBase(_AsyncBase):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         max_retry_wait: Optional[float] = None,
+        pool_idle_timeout: Optional[float] = None,
         proxy: Optional[str] = None,
     ) -> None:
-        self._setup(_admin(base_url, token, timeout, max_retries, max_retry_wait, proxy))
+        self._setup(_native_client("admin", locals()))

@@ -10,6 +10,8 @@ is a plain instance lookup. Fields the service did not send read as ``None``
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Dict, Generic, Iterator, List, Optional, TypedDict, TypeVar
 
 if TYPE_CHECKING:
@@ -26,6 +28,44 @@ def _plain(v: Any) -> Any:
     if isinstance(v, dict):
         return {k: _plain(x) for k, x in v.items()}
     return v
+
+
+_RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([Zz])|([+-])(\d\d):(\d\d))")
+
+
+def parse_timestamp(value: Any) -> Optional[datetime]:
+    """An RFC 3339 date-time with its offset as a timezone-aware ``datetime``;
+    anything else (no offset, no such date, not text) is None, as the core's
+    tolerant models read it. Digits beyond microseconds are dropped."""
+    if not isinstance(value, str):
+        return None
+    m = _RFC3339.fullmatch(value)
+    if m is None:
+        return None
+    y, mo, d, h, mi, sec, frac, z, sign, oh, om = m.groups()
+    try:
+        tz = timezone.utc
+        if not z:
+            offset = timedelta(hours=int(oh), minutes=int(om))
+            tz = timezone(-offset if sign == "-" else offset)
+        micro = int((frac or "0")[:6].ljust(6, "0"))
+        return datetime(int(y), int(mo), int(d), int(h), int(mi), min(int(sec), 59), micro, tzinfo=tz)
+    except ValueError:  # no such date or time, an offset of a day or more
+        return None
+
+
+def timestamp(name: str) -> Any:
+    """The property of a model field the description types as a timestamp:
+    it reads as a timezone-aware ``datetime`` (None when the service's text
+    does not parse); ``to_dict()`` keeps the text the service sent."""
+
+    def get(self: Any) -> Optional[datetime]:
+        return parse_timestamp(self.__dict__.get(name))
+
+    def set(self: Any, value: Any) -> None:
+        self.__dict__[name] = value.isoformat() if isinstance(value, datetime) else value
+
+    return property(get, set, doc=f"``{name}`` as a timezone-aware datetime (None when absent or not RFC 3339).")
 
 
 class BaseModel:

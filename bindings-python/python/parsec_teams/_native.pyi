@@ -16,15 +16,15 @@ __all__ = [
     "after_fork_in_child",
     "op_id",
     "register",
+    "env_log_level",
     "set_log_level",
-    "table_json",
 ]
 
 def op_id(api: str, resource: str, name: str) -> int: ...
-def table_json() -> str: ...
 def after_fork_in_child() -> None: ...
 def register(exceptions: Dict[str, type], models: Dict[str, type]) -> None: ...
 def set_log_level(level: int) -> None: ...
+def env_log_level() -> Optional[int]: ...
 def _panic_for_tests(place: str, bridge: LoopBridge, future: asyncio.Future[Any]) -> TaskHandle: ...
 
 @final
@@ -45,28 +45,7 @@ class Pages:
 @final
 class NativeClient:
     @staticmethod
-    def teams(
-        api_key: Optional[str] = None,
-        team_id: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        max_retry_wait: Optional[float] = None,
-        quota: bool = True,
-        language: Optional[str] = None,
-        proxy: Optional[str] = None,
-        quota_window: Optional[float] = None,
-    ) -> NativeClient: ...
-    @staticmethod
-    def admin(
-        base_url: Optional[str] = None,
-        token: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        max_retry_wait: Optional[float] = None,
-        language: Optional[str] = None,
-        proxy: Optional[str] = None,
-    ) -> NativeClient: ...
+    def new(api: str, values: Optional[Dict[str, Any]], language: str) -> NativeClient: ...
     def with_options(self, timeout: Optional[float] = None, max_retries: Optional[int] = None) -> NativeClient: ...
     def close(self) -> None: ...
     @property
