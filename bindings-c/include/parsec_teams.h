@@ -94,9 +94,11 @@
 /**
  * The version of the options structs this header describes; set by
  * `pt_client_options_init` / `pt_admin_client_options_init`. Version 2 added
- * `proxy` at the end of both structs; a struct of another version is refused.
+ * `proxy`, version 3 `pool_idle_timeout_ms`, each at the end of both structs.
+ * A struct of an older version (from a program compiled against an older
+ * header) is still read, up to the fields it has; a newer one is refused.
  */
-#define PT_OPTIONS_VERSION 2
+#define PT_OPTIONS_VERSION 3
 
 /**
  * The outcome of every call. `PT_OK` is 0; every other value is an error
@@ -220,24 +222,27 @@ typedef struct pt_client_options {
    */
   const char *base_url;
   /**
-   * Timeout of each attempt in milliseconds; <= 0: 30000.
+   * Timeout of each attempt in milliseconds, more than 0 and at most
+   * 86400000; negative: the default (30000).
    */
   int64_t timeout_ms;
   /**
-   * Retries of retryable failures; < 0: 2. 0 means never retry.
+   * Retries of retryable failures, 0 (never retry) to 100; negative: the default (2).
    */
   int max_retries;
   /**
-   * The longest `Retry-After` the client sleeps through, in milliseconds;
-   * < 0: 60000. A longer one fails the call at once with `PT_ERR_RATE_LIMITED`.
+   * The longest `Retry-After` the client sleeps through, in milliseconds,
+   * 0 to 86400000; negative: the default (60000). A longer one fails the
+   * call at once with `PT_ERR_RATE_LIMITED`.
    */
   int64_t max_retry_wait_ms;
   /**
-   * Requests per window of each paced quota; <= 0: 50.
+   * Requests per window of each paced quota, 1 to 1000000; negative: the default (50).
    */
   int quota_limit;
   /**
-   * Length of the quota window in milliseconds; <= 0: 300000 (5 minutes).
+   * Length of the quota window in milliseconds, more than 0 and at most
+   * 86400000; negative: the default (300000, 5 minutes).
    */
   int64_t quota_window_ms;
   /**
@@ -252,6 +257,12 @@ typedef struct pt_client_options {
    * with field `"proxy"`. (Added in `PT_OPTIONS_VERSION` 2.)
    */
   const char *proxy;
+  /**
+   * Idle pooled connections are closed after this many milliseconds, more
+   * than 0 and at most 86400000; negative: the default (20000). (Added in
+   * `PT_OPTIONS_VERSION` 3.)
+   */
+  int64_t pool_idle_timeout_ms;
 } pt_client_options;
 
 /**
@@ -273,15 +284,15 @@ typedef struct pt_admin_client_options {
    */
   const char *token;
   /**
-   * Timeout of each attempt in milliseconds; <= 0: 30000.
+   * The rules of `pt_client_options.timeout_ms`.
    */
   int64_t timeout_ms;
   /**
-   * Retries of retryable failures; < 0: 2.
+   * The rules of `pt_client_options.max_retries`.
    */
   int max_retries;
   /**
-   * The longest `Retry-After` slept through, in milliseconds; < 0: 60000.
+   * The rules of `pt_client_options.max_retry_wait_ms`.
    */
   int64_t max_retry_wait_ms;
   /**
@@ -289,6 +300,11 @@ typedef struct pt_admin_client_options {
    * `pt_client_options.proxy`. (Added in `PT_OPTIONS_VERSION` 2.)
    */
   const char *proxy;
+  /**
+   * The rules of `pt_client_options.pool_idle_timeout_ms`. (Added in
+   * `PT_OPTIONS_VERSION` 3.)
+   */
+  int64_t pool_idle_timeout_ms;
 } pt_admin_client_options;
 
 /**
@@ -412,10 +428,12 @@ enum pt_status pt_admin_call(const struct pt_admin_client *client, const char *o
 /**
  * The escape hatch for endpoints this SDK does not cover yet: same auth,
  * retries, errors and logging. `method` is `"GET"`, `"POST"`, `"PUT"` or
- * `"DELETE"`; `{team_id}` in `path` is filled in; `query_json` (NULL or an
- * object of strings, numbers and booleans) becomes the query string;
- * `body_json` (NULL or any JSON) the body. `*out_json` gets the response
- * body as JSON (`null` when empty).
+ * `"DELETE"` in any case; `{team_id}` in `path` is filled in; `query_json`
+ * (NULL or a JSON object of strings, numbers, booleans, nulls (left out) and
+ * lists of them, a list sent as one comma-separated value: `a=x,y`) becomes
+ * the query string; `body_json` (NULL or any JSON) the body. Errors name the
+ * fields `method`, `query` (`query.<key>`) and `body`. `*out_json` gets the
+ * response body as JSON (`null` when empty).
  */
 enum pt_status pt_client_request(const struct pt_client *client, const char *method, const char *path, const char *query_json, const char *body_json, char **out_json, struct pt_error **out_error);
 

@@ -4,27 +4,32 @@
 use std::collections::VecDeque;
 use std::ffi::{c_char, c_int};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
+use parsec_teams::escape::RawRequest;
 use parsec_teams::pagination::Paginator;
+use parsec_teams::runtime::{fork_generation, ForkLocal};
 use parsec_teams::spec::{find_operation, Api, Operation};
-use parsec_teams::{AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error, HttpMethod, QuotaConfig, RawResponse, Result};
+use parsec_teams::{AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error, OptionValues, RawResponse, Result};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::ffi::{
-    block_on, clear_out, fork_generation, free_box, guard, guard_status, hold, init_logging, json_type, non_null, opt_string, parse_json,
-    parse_params, release, req_str, take_options, write_json, write_text, ForkLocal,
+    block_on, clear_out, free_box, guard, guard_status, hold, non_null, opt_str, opt_string, parse_params, release, req_str, take_options,
+    write_json, write_text,
 };
 use crate::status::{pt_error, pt_status};
 
 /// The version of the options structs this header describes; set by
 /// `pt_client_options_init` / `pt_admin_client_options_init`. Version 2 added
-/// `proxy` at the end of both structs; a struct of another version is refused.
-pub const PT_OPTIONS_VERSION: u32 = 2;
+/// `proxy`, version 3 `pool_idle_timeout_ms`, each at the end of both structs.
+/// A struct of an older version (from a program compiled against an older
+/// header) is still read, up to the fields it has; a newer one is refused.
+pub const PT_OPTIONS_VERSION: u32 = 3;
 
-/// What the `User-Agent` says about the caller's language.
-const LANGUAGE: &str = "c";
+/// What the `User-Agent` says about the caller's language: `c`, the C
+/// standard the header requires and the C compiler of the library's build
+/// (`c C99; gcc 12.2.0`), as `build.rs` found it.
+const LANGUAGE: &str = concat!("c C99; ", env!("PARSEC_TEAMS_C_COMPILER"));
 
 /// Options of `pt_client_new`. Initialise with `pt_client_options_init`, then
 /// set what you need. Strings are copied: they may be freed once
@@ -42,16 +47,19 @@ pub struct pt_client_options {
     /// NULL: env `PARSEC_BASE_URL`, else `https://api.parsec.app`. Plain
     /// `http://` only for loopback hosts.
     pub base_url: *const c_char,
-    /// Timeout of each attempt in milliseconds; <= 0: 30000.
+    /// Timeout of each attempt in milliseconds, more than 0 and at most
+    /// 86400000; negative: the default (30000).
     pub timeout_ms: i64,
-    /// Retries of retryable failures; < 0: 2. 0 means never retry.
+    /// Retries of retryable failures, 0 (never retry) to 100; negative: the default (2).
     pub max_retries: c_int,
-    /// The longest `Retry-After` the client sleeps through, in milliseconds;
-    /// < 0: 60000. A longer one fails the call at once with `PT_ERR_RATE_LIMITED`.
+    /// The longest `Retry-After` the client sleeps through, in milliseconds,
+    /// 0 to 86400000; negative: the default (60000). A longer one fails the
+    /// call at once with `PT_ERR_RATE_LIMITED`.
     pub max_retry_wait_ms: i64,
-    /// Requests per window of each paced quota; <= 0: 50.
+    /// Requests per window of each paced quota, 1 to 1000000; negative: the default (50).
     pub quota_limit: c_int,
-    /// Length of the quota window in milliseconds; <= 0: 300000 (5 minutes).
+    /// Length of the quota window in milliseconds, more than 0 and at most
+    /// 86400000; negative: the default (300000, 5 minutes).
     pub quota_window_ms: i64,
     /// Client-side quota pacing: < 0: default (on), 0: off, > 0: on.
     pub quota_pacing: c_int,
@@ -61,6 +69,10 @@ pub struct pt_client_options {
     /// `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY`. A bad value: `PT_ERR_VALIDATION`
     /// with field `"proxy"`. (Added in `PT_OPTIONS_VERSION` 2.)
     pub proxy: *const c_char,
+    /// Idle pooled connections are closed after this many milliseconds, more
+    /// than 0 and at most 86400000; negative: the default (20000). (Added in
+    /// `PT_OPTIONS_VERSION` 3.)
+    pub pool_idle_timeout_ms: i64,
 }
 
 /// Options of `pt_admin_client_new`. Initialise with
@@ -74,15 +86,18 @@ pub struct pt_admin_client_options {
     pub base_url: *const c_char,
     /// Sent as `Authorization: Bearer <token>`; NULL: env `PARSEC_ADMIN_TOKEN`.
     pub token: *const c_char,
-    /// Timeout of each attempt in milliseconds; <= 0: 30000.
+    /// The rules of `pt_client_options.timeout_ms`.
     pub timeout_ms: i64,
-    /// Retries of retryable failures; < 0: 2.
+    /// The rules of `pt_client_options.max_retries`.
     pub max_retries: c_int,
-    /// The longest `Retry-After` slept through, in milliseconds; < 0: 60000.
+    /// The rules of `pt_client_options.max_retry_wait_ms`.
     pub max_retry_wait_ms: i64,
     /// An explicit proxy URL; NULL: none given. The rules of
     /// `pt_client_options.proxy`. (Added in `PT_OPTIONS_VERSION` 2.)
     pub proxy: *const c_char,
+    /// The rules of `pt_client_options.pool_idle_timeout_ms`. (Added in
+    /// `PT_OPTIONS_VERSION` 3.)
+    pub pool_idle_timeout_ms: i64,
 }
 
 /// A client of the Parsec for Teams API. Opaque. Thread-safe: one client may
@@ -153,22 +168,40 @@ struct IterState {
     done: bool,
 }
 
-fn ms(v: i64) -> Option<Duration> {
-    (v > 0).then(|| Duration::from_millis(v as u64))
-}
-
-fn check_version(version: u32) -> Result<()> {
-    if version == PT_OPTIONS_VERSION {
-        Ok(())
+/// Which fields an options struct of `version` has: 1 (the first), 2 (with
+/// `proxy`) or 3 (with `pool_idle_timeout_ms`). Another value is refused.
+fn check_version(version: u32) -> Result<u32> {
+    if (1..=PT_OPTIONS_VERSION).contains(&version) {
+        Ok(version)
     } else {
         Err(Error::validation(
             "options.version",
             format!(
-                "must be PT_OPTIONS_VERSION ({PT_OPTIONS_VERSION}); initialise the options with pt_client_options_init / \
-                 pt_admin_client_options_init, and recompile programs built against an older parsec_teams.h (got {version})"
+                "must be 1 to PT_OPTIONS_VERSION ({PT_OPTIONS_VERSION}); initialise the options with pt_client_options_init / \
+                 pt_admin_client_options_init (got {version}, from a newer parsec_teams.h or no initialisation)"
             ),
-        ))
+        )
+        .with_rule("range"))
     }
+}
+
+/// A number of milliseconds in the core's unit (seconds); negative: not set.
+fn millis(v: i64) -> Option<f64> {
+    (v >= 0).then(|| v as f64 / 1000.0)
+}
+
+/// A whole number; negative: not set.
+fn whole(v: c_int) -> Option<i64> {
+    (v >= 0).then_some(i64::from(v))
+}
+
+/// Reads one field of an options struct through a raw pointer, never making
+/// a reference to the whole struct: an older caller's struct is shorter.
+macro_rules! field {
+    ($o:expr, $f:ident) => {
+        // SAFETY: `$o` points to a readable struct of a version that has this field (checked by the caller).
+        unsafe { std::ptr::addr_of!((*$o).$f).read() }
+    };
 }
 
 /// Fills `options` with the defaults: every string NULL (environment, then
@@ -192,6 +225,7 @@ pub unsafe extern "C" fn pt_client_options_init(options: *mut pt_client_options)
             quota_window_ms: -1,
             quota_pacing: -1,
             proxy: std::ptr::null(),
+            pool_idle_timeout_ms: -1,
         })
     };
 }
@@ -212,55 +246,70 @@ pub unsafe extern "C" fn pt_admin_client_options_init(options: *mut pt_admin_cli
             max_retries: -1,
             max_retry_wait_ms: -1,
             proxy: std::ptr::null(),
+            pool_idle_timeout_ms: -1,
         })
     };
 }
 
+/// The values of a C options struct, passed to the core unchanged but for the
+/// unit (milliseconds to seconds): the core checks them (one rule set for every
+/// language) and fills in what is not set from the environment and its defaults.
 unsafe fn client_options(o: *const pt_client_options) -> Result<ClientOptions> {
-    let mut opts = ClientOptions::new().language(LANGUAGE);
-    if o.is_null() {
-        return Ok(opts);
+    let mut v = OptionValues::default();
+    v.language = Some(LANGUAGE.to_owned());
+    if !o.is_null() {
+        let version = check_version(field!(o, version))?;
+        let (api_key, team_id, base_url) = (field!(o, api_key), field!(o, team_id), field!(o, base_url));
+        // SAFETY: string fields are NULL or NUL-terminated (header contract).
+        unsafe {
+            v.api_key = opt_string(api_key, "api_key")?;
+            v.team_id = opt_string(team_id, "team_id")?;
+            v.base_url = opt_string(base_url, "base_url")?;
+        }
+        v.timeout = millis(field!(o, timeout_ms));
+        v.max_retries = whole(field!(o, max_retries));
+        v.max_retry_wait = millis(field!(o, max_retry_wait_ms));
+        v.quota_limit = whole(field!(o, quota_limit));
+        v.quota_window = millis(field!(o, quota_window_ms));
+        let pacing = field!(o, quota_pacing);
+        v.quota_pacing = (pacing >= 0).then_some(pacing > 0);
+        if version >= 2 {
+            let proxy = field!(o, proxy);
+            // SAFETY: as above.
+            v.proxy = unsafe { opt_string(proxy, "proxy") }?;
+        }
+        if version >= 3 {
+            v.pool_idle_timeout = millis(field!(o, pool_idle_timeout_ms));
+        }
     }
-    // SAFETY: a non-NULL options pointer points to a readable struct.
-    let o = unsafe { &*o };
-    check_version(o.version)?;
-    // SAFETY: string fields are NULL or NUL-terminated (header contract).
-    unsafe {
-        opts.api_key = opt_string(o.api_key, "api_key")?;
-        opts.team_id = opt_string(o.team_id, "team_id")?;
-        opts.base_url = opt_string(o.base_url, "base_url")?;
-        opts.proxy = opt_string(o.proxy, "proxy")?;
-    }
-    opts.timeout = ms(o.timeout_ms);
-    opts.max_retries = u32::try_from(o.max_retries).ok();
-    opts.max_retry_wait = (o.max_retry_wait_ms >= 0).then(|| Duration::from_millis(o.max_retry_wait_ms as u64));
-    let defaults = QuotaConfig::default();
-    opts.quota = QuotaConfig {
-        limit: u32::try_from(o.quota_limit).ok().filter(|l| *l > 0).unwrap_or(defaults.limit),
-        window: ms(o.quota_window_ms).unwrap_or(defaults.window),
-        enabled: if o.quota_pacing < 0 { defaults.enabled } else { o.quota_pacing > 0 },
-    };
-    Ok(opts)
+    ClientOptions::from_values(&v)
 }
 
+/// The values of a C admin options struct (see [`client_options`]).
 unsafe fn admin_options(o: *const pt_admin_client_options) -> Result<AdminClientOptions> {
-    let mut opts = AdminClientOptions::new().language(LANGUAGE);
-    if o.is_null() {
-        return Ok(opts);
+    let mut v = OptionValues::default();
+    v.language = Some(LANGUAGE.to_owned());
+    if !o.is_null() {
+        let version = check_version(field!(o, version))?;
+        let (base_url, token) = (field!(o, base_url), field!(o, token));
+        // SAFETY: string fields are NULL or NUL-terminated.
+        unsafe {
+            v.base_url = opt_string(base_url, "base_url")?;
+            v.token = opt_string(token, "token")?;
+        }
+        v.timeout = millis(field!(o, timeout_ms));
+        v.max_retries = whole(field!(o, max_retries));
+        v.max_retry_wait = millis(field!(o, max_retry_wait_ms));
+        if version >= 2 {
+            let proxy = field!(o, proxy);
+            // SAFETY: as above.
+            v.proxy = unsafe { opt_string(proxy, "proxy") }?;
+        }
+        if version >= 3 {
+            v.pool_idle_timeout = millis(field!(o, pool_idle_timeout_ms));
+        }
     }
-    // SAFETY: a non-NULL options pointer points to a readable struct.
-    let o = unsafe { &*o };
-    check_version(o.version)?;
-    // SAFETY: string fields are NULL or NUL-terminated.
-    unsafe {
-        opts.base_url = opt_string(o.base_url, "base_url")?;
-        opts.token = opt_string(o.token, "token")?;
-        opts.proxy = opt_string(o.proxy, "proxy")?;
-    }
-    opts.timeout = ms(o.timeout_ms);
-    opts.max_retries = u32::try_from(o.max_retries).ok();
-    opts.max_retry_wait = (o.max_retry_wait_ms >= 0).then(|| Duration::from_millis(o.max_retry_wait_ms as u64));
-    Ok(opts)
+    AdminClientOptions::from_values(&v)
 }
 
 /// Creates a client. `options` may be NULL (everything from the environment).
@@ -270,7 +319,7 @@ unsafe fn admin_options(o: *const pt_admin_client_options) -> Result<AdminClient
 #[no_mangle]
 pub unsafe extern "C" fn pt_client_new(options: *const pt_client_options, out_error: *mut *mut pt_error) -> *mut pt_client {
     guard(out_error, || {
-        init_logging();
+        parsec_teams::env::init_stderr_logging();
         // SAFETY: header contract for `options`.
         let opts = unsafe { client_options(options) }?;
         let client = pt_client { inner: Client::new(opts)?, home: Home::new() };
@@ -297,7 +346,7 @@ pub unsafe extern "C" fn pt_admin_client_new(
     out_error: *mut *mut pt_error,
 ) -> *mut pt_admin_client {
     guard(out_error, || {
-        init_logging();
+        parsec_teams::env::init_stderr_logging();
         // SAFETY: header contract for `options`.
         let opts = unsafe { admin_options(options) }?;
         let client = pt_admin_client { inner: AdminClient::new(opts)?, home: Home::new() };
@@ -335,8 +384,8 @@ unsafe fn run(caller: &Caller, op: &'static Operation, params_json: *const c_cha
     // SAFETY: header contract for `params_json`.
     let mut args = unsafe { parse_params(params_json) }?;
     let response = match take_options(&mut args)? {
-        Some(o) => block_on(caller.with_options(o).call(op, args)),
-        None => block_on(caller.call(op, args)),
+        Some(o) => block_on(caller.with_options(o).call(op, args))?,
+        None => block_on(caller.call(op, args))?,
     }?;
     // The core's decoding (what `call_json` does), into raw JSON text instead
     // of a `Value` tree: the result is handed over as text anyway.
@@ -434,13 +483,9 @@ pub unsafe extern "C" fn pt_admin_call(
 // The escape hatch
 // ---------------------------------------------------------------------------
 
-struct RawRequest {
-    method: HttpMethod,
-    path: String,
-    query: Vec<(String, String)>,
-    body: Option<Value>,
-}
-
+/// The escape hatch's request, parsed and encoded by the core
+/// (`parsec_teams::escape`): the method in any case, the query as the typed
+/// operations encode theirs (lists comma-separated), the body as JSON.
 unsafe fn raw_request(
     method: *const c_char,
     path: *const c_char,
@@ -448,42 +493,14 @@ unsafe fn raw_request(
     body_json: *const c_char,
 ) -> Result<RawRequest> {
     // SAFETY: header contract for every pointer.
-    let (method, path, query, body) = unsafe {
-        (req_str(method, "method")?, req_str(path, "path")?, opt_string(query_json, "query_json")?, opt_string(body_json, "body_json")?)
-    };
-    let method = match method {
-        "GET" => HttpMethod::Get,
-        "POST" => HttpMethod::Post,
-        "PUT" => HttpMethod::Put,
-        "DELETE" => HttpMethod::Delete,
-        other => return Err(Error::validation("method", format!("must be GET, POST, PUT or DELETE, got {other:?}"))),
-    };
-    let mut pairs = Vec::new();
-    if let Some(text) = query {
-        match parse_json(&text, "query_json")? {
-            Value::Null => {}
-            Value::Object(map) => {
-                for (k, v) in map {
-                    let v = match v {
-                        Value::Null => continue,
-                        Value::String(s) => s,
-                        Value::Bool(b) => b.to_string(),
-                        Value::Number(n) => n.to_string(),
-                        other => {
-                            return Err(Error::validation(
-                                format!("query_json.{k}"),
-                                format!("must be a string, number or boolean, got {}", json_type(&other)),
-                            ))
-                        }
-                    };
-                    pairs.push((k, v));
-                }
-            }
-            other => return Err(Error::validation("query_json", format!("must be a JSON object, got {}", json_type(&other)))),
-        }
+    unsafe {
+        RawRequest::from_text(
+            req_str(method, "method")?,
+            req_str(path, "path")?,
+            opt_str(query_json, "query")?,
+            opt_str(body_json, "body")?,
+        )
     }
-    let body = body.map(|b| parse_json(&b, "body_json")).transpose()?;
-    Ok(RawRequest { method, path: path.to_owned(), query: pairs, body })
 }
 
 fn raw_result(response: RawResponse, out_json: *mut *mut c_char) -> Result<()> {
@@ -492,10 +509,12 @@ fn raw_result(response: RawResponse, out_json: *mut *mut c_char) -> Result<()> {
 
 /// The escape hatch for endpoints this SDK does not cover yet: same auth,
 /// retries, errors and logging. `method` is `"GET"`, `"POST"`, `"PUT"` or
-/// `"DELETE"`; `{team_id}` in `path` is filled in; `query_json` (NULL or an
-/// object of strings, numbers and booleans) becomes the query string;
-/// `body_json` (NULL or any JSON) the body. `*out_json` gets the response
-/// body as JSON (`null` when empty).
+/// `"DELETE"` in any case; `{team_id}` in `path` is filled in; `query_json`
+/// (NULL or a JSON object of strings, numbers, booleans, nulls (left out) and
+/// lists of them, a list sent as one comma-separated value: `a=x,y`) becomes
+/// the query string; `body_json` (NULL or any JSON) the body. Errors name the
+/// fields `method`, `query` (`query.<key>`) and `body`. `*out_json` gets the
+/// response body as JSON (`null` when empty).
 #[no_mangle]
 pub unsafe extern "C" fn pt_client_request(
     client: *const pt_client,
@@ -527,8 +546,7 @@ unsafe fn request_into(
     // SAFETY: header contract for every pointer.
     let req = unsafe { raw_request(method, path, query_json, body_json)? };
     non_null(out_json, "out_json")?;
-    let query: Vec<(&str, &str)> = req.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let response = block_on(caller.request(req.method, &req.path, &query, req.body.as_ref()))?;
+    let response = block_on(caller.send_raw(&req))??;
     raw_result(response, out_json)
 }
 
@@ -656,7 +674,7 @@ pub unsafe extern "C" fn pt_iter_next(iter: *mut pt_iter, out_item_json: *mut *m
             if it.done {
                 return Ok(());
             }
-            match block_on(it.pages.next_page::<Box<RawValue>>())? {
+            match block_on(it.pages.next_page::<Box<RawValue>>())?? {
                 Some(items) => it.buffer.extend(items),
                 None => it.done = true,
             }

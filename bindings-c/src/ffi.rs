@@ -1,17 +1,17 @@
 //! The boundary: the panic guard every entry point runs in, conversions of C
-//! pointers and strings, and the one shared tokio runtime.
+//! pointers and strings, and calls into the core's shared runtime.
 
 use std::ffi::{c_char, CStr, CString};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-use std::sync::{Arc, Once, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
+use parsec_teams::options;
+use parsec_teams::runtime::shared_runtime;
+use parsec_teams::validate::parse_json_text;
 use parsec_teams::{Error, RequestOptions, Result};
 use serde_json::{Map, Value};
-use tokio::runtime::Runtime;
 
 use crate::status::{pt_error, pt_status};
 
@@ -138,11 +138,6 @@ pub(crate) unsafe fn opt_string(p: *const c_char, field: &str) -> Result<Option<
     Ok(unsafe { opt_str(p, field) }?.map(str::to_owned))
 }
 
-/// Parses JSON text given to the library; `field` names the argument.
-pub(crate) fn parse_json(text: &str, field: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| Error::validation(field, format!("must be valid JSON ({e})")))
-}
-
 /// The parameters of a call: NULL, an empty string and `null` mean none; any
 /// other value must be a JSON object.
 pub(crate) unsafe fn parse_params(p: *const c_char) -> Result<Map<String, Value>> {
@@ -153,7 +148,9 @@ pub(crate) unsafe fn parse_params(p: *const c_char) -> Result<Map<String, Value>
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
-    match parse_json(text, "params_json")? {
+    // Nested up to the core's bound, so a parameter deeper than the
+    // contract's 128 levels reaches the core's check, which names it.
+    match parse_json_text(text, "params_json")? {
         Value::Object(map) => Ok(map),
         Value::Null => Ok(Map::new()),
         other => Err(Error::validation("params_json", format!("must be a JSON object of parameters, got {}", json_type(&other)))),
@@ -181,15 +178,17 @@ pub(crate) fn take_options(args: &mut Map<String, Value>) -> Result<Option<Reque
             continue;
         }
         match key.as_str() {
+            // The ranges of the client options, checked by the core (fields `timeout`, `max_retries`).
             "timeout_ms" => {
-                let ms = value.as_f64().filter(|ms| ms.is_finite() && *ms > 0.0);
-                let ms = ms.ok_or_else(|| Error::validation("_options.timeout_ms", "must be a positive number of milliseconds"))?;
-                out.timeout = Some(Duration::from_secs_f64((ms / 1000.0).min(1e9)));
+                let ms = value
+                    .as_f64()
+                    .ok_or_else(|| Error::validation("_options.timeout_ms", "must be a number of milliseconds").with_rule("type"))?;
+                out.timeout = Some(options::duration_value("timeout", ms / 1000.0)?);
             }
             "max_retries" => {
-                let n = value.as_u64().and_then(|n| u32::try_from(n).ok());
-                let n = n.ok_or_else(|| Error::validation("_options.max_retries", "must be a non-negative integer"))?;
-                out.max_retries = Some(n);
+                let n =
+                    value.as_i64().ok_or_else(|| Error::validation("_options.max_retries", "must be a whole number").with_rule("type"))?;
+                out.max_retries = Some(options::int_value("max_retries", n)?);
             }
             other => {
                 return Err(Error::validation(format!("_options.{other}"), "unknown per-call option (expected timeout_ms or max_retries)"))
@@ -219,150 +218,11 @@ pub(crate) fn write_json(out: *mut *mut c_char, value: &Value) -> Result<()> {
     Ok(())
 }
 
-/// How many `fork()`s separate this process from the one that loaded the
-/// library: 0 in the original process, incremented in each child right after
-/// `fork()` (a `pthread_atfork` handler). An object remembers the generation it
-/// was made in; a different one means it was inherited from a parent.
-static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
-
-#[cfg(unix)]
-extern "C" fn after_fork_in_child() {
-    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
-}
-
-/// The current fork generation (one atomic load once the handler is in place).
-/// The `pthread_atfork` handler is registered on first use, which is before any
-/// client, iterator or runtime exists.
-pub(crate) fn fork_generation() -> u64 {
-    static HANDLER: Once = Once::new();
-    HANDLER.call_once(|| {
-        #[cfg(unix)]
-        // SAFETY: registers a handler that only adds to an atomic (async-signal-safe).
-        unsafe {
-            libc::pthread_atfork(None, None, Some(after_fork_in_child));
-        }
-        // Elsewhere (Windows) there is no fork(): the generation stays 0.
-    });
-    FORK_GENERATION.load(Ordering::Acquire)
-}
-
-/// A value that belongs to one process: made on first use in each fork
-/// generation, lock-free (a lock held by a parent thread at `fork()` would
-/// never be released in the child). The value of an ancestor process is kept
-/// (linked from the new one) but never used again: a thread of this process
-/// may still be reading its generation, and it is at most one value per
-/// `fork()`.
-pub(crate) struct ForkLocal<T> {
-    current: AtomicPtr<Slot<T>>,
-}
-
-struct Slot<T> {
-    generation: u64,
-    value: T,
-    /// The slot of the parent process, kept reachable, freed with this one.
-    ancestor: *mut Slot<T>,
-}
-
-impl<T> ForkLocal<T> {
-    pub(crate) const fn new() -> ForkLocal<T> {
-        ForkLocal { current: AtomicPtr::new(ptr::null_mut()) }
-    }
-
-    /// The value of this process, made by `make` when there is none yet.
-    pub(crate) fn get_or_try_init(&self, make: impl FnOnce() -> Result<T>) -> Result<&T> {
-        let generation = fork_generation();
-        let mut seen = self.current.load(Ordering::Acquire);
-        // SAFETY: a non-NULL pointer came from `Box::into_raw` below and is
-        // freed only by `drop`, which has `&mut self`.
-        if let Some(slot) = unsafe { seen.as_ref() } {
-            if slot.generation == generation {
-                return Ok(&slot.value);
-            }
-        }
-        let mine = Box::into_raw(Box::new(Slot { generation, value: make()?, ancestor: seen }));
-        loop {
-            match self.current.compare_exchange(seen, mine, Ordering::AcqRel, Ordering::Acquire) {
-                // SAFETY: just stored; lives until `drop`.
-                Ok(_) => return Ok(unsafe { &(*mine).value }),
-                Err(now) => {
-                    // SAFETY: as above.
-                    if let Some(slot) = unsafe { now.as_ref() } {
-                        if slot.generation == generation {
-                            // Another thread of this process won: ours was never shared.
-                            // SAFETY: `mine` came from `Box::into_raw` and nobody else saw it.
-                            let mut lost = unsafe { Box::from_raw(mine) };
-                            lost.ancestor = ptr::null_mut();
-                            return Ok(&slot.value);
-                        }
-                    }
-                    // SAFETY: `mine` is still ours alone.
-                    unsafe { (*mine).ancestor = now };
-                    seen = now;
-                }
-            }
-        }
-    }
-}
-
-impl<T> Drop for Slot<T> {
-    fn drop(&mut self) {
-        if !self.ancestor.is_null() {
-            // SAFETY: `ancestor` came from `Box::into_raw` and is owned by this slot only.
-            drop(unsafe { Box::from_raw(self.ancestor) });
-        }
-    }
-}
-
-impl<T> Drop for ForkLocal<T> {
-    fn drop(&mut self) {
-        let p = *self.current.get_mut();
-        if !p.is_null() {
-            // SAFETY: came from `Box::into_raw`; `&mut self` means no reader is left.
-            drop(unsafe { Box::from_raw(p) });
-        }
-    }
-}
-
-/// The process's one runtime, created on first use. After `fork()`, the child
-/// gets a runtime of its own (the parent's worker threads do not exist there).
-/// The fast path is two atomic loads.
-pub(crate) fn runtime() -> &'static Runtime {
-    static RUNTIME: ForkLocal<Runtime> = ForkLocal::new();
-    match RUNTIME.get_or_try_init(|| Ok(build_runtime())) {
-        Ok(rt) => rt,
-        Err(_) => unreachable!("build_runtime returns a runtime or panics"),
-    }
-}
-
-fn build_runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("parsec-teams")
-        .build()
-        .expect("could not start the parsec-teams runtime threads")
-}
-
-/// Runs a future of the core to completion on the shared runtime, blocking
+/// Runs a future of the core to completion on the core's shared runtime
+/// (`parsec_teams::runtime`: its worker threads, its fork handling), blocking
 /// the calling thread only.
-pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
-    runtime().block_on(f)
-}
-
-/// Turns on logging to stderr once, when `PARSEC_TEAMS_LOG` is set
-/// (`error`, `warn`, `info`, `debug` or `trace`).
-pub(crate) fn init_logging() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        let Ok(level) = std::env::var("PARSEC_TEAMS_LOG") else {
-            return;
-        };
-        let level = level.trim().to_ascii_lowercase();
-        if !matches!(level.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
-            return;
-        }
-        let filter = tracing_subscriber::EnvFilter::new(format!("parsec_teams={level}"));
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
-    });
+pub(crate) fn block_on<F: Future>(f: F) -> Result<F::Output> {
+    Ok(shared_runtime()?.block_on(f))
 }
 
 #[cfg(test)]
@@ -395,7 +255,7 @@ mod tests {
     fn options_are_checked() {
         let mut args: Map<String, Value> = serde_json::from_str(r#"{"_options": {"timeout_ms": 250, "max_retries": 0}, "a": 1}"#).unwrap();
         let o = take_options(&mut args).unwrap().unwrap();
-        assert_eq!(o.timeout, Some(Duration::from_millis(250)));
+        assert_eq!(o.timeout, Some(std::time::Duration::from_millis(250)));
         assert_eq!(o.max_retries, Some(0));
         assert!(!args.contains_key("_options"));
         for bad in [
@@ -406,7 +266,7 @@ mod tests {
         ] {
             let mut args: Map<String, Value> = serde_json::from_str(bad).unwrap();
             let e = take_options(&mut args).unwrap_err();
-            assert!(e.field().unwrap().starts_with("_options"), "{bad}");
+            assert!(e.field().unwrap().starts_with("_options") || e.rule() == Some("range"), "{bad}");
         }
     }
 }

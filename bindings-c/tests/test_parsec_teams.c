@@ -543,8 +543,7 @@ static void test_bad_input(void) {
     pt_error_free(err);
     EXPECT_VALIDATION(pt_members_list(c, "{\"limt\": 5}", &json, &err), err, "limt");
     pt_error_free(err);
-    EXPECT_VALIDATION(pt_members_list(c, "{\"_options\": {\"timeout_ms\": -5}}", &json, &err), err,
-                      "_options.timeout_ms");
+    EXPECT_VALIDATION(pt_members_list(c, "{\"_options\": {\"timeout_ms\": -5}}", &json, &err), err, "timeout");
     pt_error_free(err);
     EXPECT_VALIDATION(pt_members_list(c, "{\"_options\": {\"retries\": 1}}", &json, &err), err,
                       "_options.retries");
@@ -564,9 +563,9 @@ static void test_bad_input(void) {
     pt_error_free(err);
     EXPECT_VALIDATION(pt_client_request(c, "GET", NULL, NULL, NULL, &json, &err), err, "path");
     pt_error_free(err);
-    EXPECT_VALIDATION(pt_client_request(c, "GET", "/x", "{\"a\": [1]}", NULL, &json, &err), err, "query_json.a");
+    EXPECT_VALIDATION(pt_client_request(c, "GET", "/x", "{\"a\": [[1]]}", NULL, &json, &err), err, "query.a");
     pt_error_free(err);
-    EXPECT_VALIDATION(pt_client_request(c, "POST", "/x", NULL, "{nope", &json, &err), err, "body_json");
+    EXPECT_VALIDATION(pt_client_request(c, "POST", "/x", NULL, "{nope", &json, &err), err, "body");
     pt_error_free(err);
     EXPECT_VALIDATION(pt_quota_status(NULL, &json, &err), err, "client");
     pt_error_free(err);
@@ -1737,6 +1736,146 @@ static void test_huge_retry_after_is_rate_limited_not_internal(void) {
     pt_client_free(c);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Issue 10: one behaviour through the core                                 */
+/* ------------------------------------------------------------------------ */
+
+/* A client option out of range is refused by the core's one rule set, with
+ * the option's canonical name as the field; nothing is sent. */
+static void expect_option_refused(pt_client_options *opts, const char *field) {
+    pt_error *err = NULL;
+    pt_client *c = pt_client_new(opts, &err);
+    CHECK(c == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, field);
+    pt_error_free(err);
+    pt_client_free(c);
+}
+
+static void test_client_options_are_checked_by_the_core(void) {
+    pt_client_options opts;
+    pt_admin_client_options aopts;
+    pt_admin_client *a;
+    pt_error *err = NULL;
+
+    pt_client_options_init(&opts);
+    opts.base_url = g_mock.base_url;
+    opts.api_key = g_mock.api_key;
+    opts.max_retries = 101;
+    expect_option_refused(&opts, "max_retries");
+    opts.max_retries = 100; /* the bound itself is taken */
+    opts.timeout_ms = 0;
+    expect_option_refused(&opts, "timeout");
+    opts.timeout_ms = 86400001;
+    expect_option_refused(&opts, "timeout");
+    opts.timeout_ms = -1;
+    opts.quota_limit = 0;
+    expect_option_refused(&opts, "quota_limit");
+    opts.quota_limit = -1;
+    opts.quota_window_ms = 0;
+    expect_option_refused(&opts, "quota_window");
+
+    pt_admin_client_options_init(&aopts);
+    aopts.base_url = g_mock.base_url;
+    aopts.token = g_mock.admin_token;
+    aopts.max_retries = 101;
+    a = pt_admin_client_new(&aopts, &err);
+    CHECK(a == NULL);
+    expect_validation(PT_ERR_VALIDATION, err, "max_retries");
+    pt_error_free(err);
+    pt_admin_client_free(a);
+}
+
+/* The layouts of pt_client_options as programs compiled against older
+ * headers have them: version 1 (before proxy) and version 2 (before
+ * pool_idle_timeout_ms). */
+typedef struct {
+    uint32_t version;
+    const char *api_key, *team_id, *base_url;
+    int64_t timeout_ms;
+    int max_retries;
+    int64_t max_retry_wait_ms;
+    int quota_limit;
+    int64_t quota_window_ms;
+    int quota_pacing;
+} options_v1;
+
+typedef struct {
+    options_v1 v1;
+    const char *proxy;
+} options_v2;
+
+static void works_with(const pt_client_options *opts) {
+    pt_error *err = NULL;
+    char *json = NULL;
+    pt_client *c = pt_client_new(opts, &err);
+    CHECK(c != NULL);
+    if (c == NULL) fprintf(stderr, "  pt_client_new failed: %s\n", err ? err->message : "?");
+    pt_error_free(err);
+    err = NULL;
+    CHECK_STATUS(pt_members_get(c, "{\"user_id\": 2}", &json, &err), PT_OK);
+    CHECK_CONTAINS(json, "\"user_id\":2");
+    pt_string_free(json);
+    pt_error_free(err);
+    pt_client_free(c);
+}
+
+static void test_options_of_older_versions_are_still_accepted(void) {
+    options_v1 v1;
+    options_v2 v2;
+    pt_client_options v3;
+    memset(&v1, 0, sizeof v1);
+    v1.version = 1;
+    v1.api_key = g_mock.api_key;
+    v1.base_url = g_mock.base_url;
+    v1.timeout_ms = 5000;
+    v1.max_retries = v1.quota_limit = v1.quota_pacing = -1;
+    v1.max_retry_wait_ms = v1.quota_window_ms = -1;
+    works_with((const pt_client_options *)(const void *)&v1);
+    v2.v1 = v1;
+    v2.v1.version = 2;
+    v2.proxy = NULL;
+    works_with((const pt_client_options *)(const void *)&v2);
+    /* An old version with a field out of range is refused like a new one. */
+    v1.max_retries = 101;
+    expect_option_refused((pt_client_options *)(void *)&v1, "max_retries");
+
+    pt_client_options_init(&v3);
+    CHECK(v3.version == PT_OPTIONS_VERSION && PT_OPTIONS_VERSION == 3 && v3.pool_idle_timeout_ms < 0);
+    v3.api_key = g_mock.api_key;
+    v3.base_url = g_mock.base_url;
+    v3.pool_idle_timeout_ms = 0;
+    expect_option_refused(&v3, "pool_idle_timeout");
+    v3.pool_idle_timeout_ms = 1500;
+    works_with(&v3);
+    v3.version = PT_OPTIONS_VERSION + 1; /* from a newer header: refused, not misread */
+    expect_option_refused(&v3, "options.version");
+}
+
+/* The escape hatch parses the method and encodes the query as the core does
+ * for every language: any case, lists as one comma-separated key. */
+static void test_escape_hatch_method_any_case_and_query_lists(void) {
+    pt_client *c = new_client();
+    pt_error *err = NULL;
+    char *json = NULL, *log;
+    if (c == NULL) return;
+    reset(c);
+    CHECK_STATUS(pt_client_request(c, "get", "/v1/teams/{team_id}/events",
+                                   "{\"event_names\": [\"a\", \"b,c\"], \"limit\": 5, \"skip\": null}", NULL, &json, &err),
+                 PT_OK);
+    CHECK_CONTAINS(json, "\"data\"");
+    pt_string_free(json);
+    pt_error_free(err);
+    err = NULL;
+    EXPECT_VALIDATION(pt_client_request(c, "GET", "/x", "{\"a\": {\"b\": 1}}", NULL, &json, &err), err, "query.a");
+    pt_error_free(err);
+    log = seen(c);
+    CHECK(count_of(log, "\"method\":\"GET\"") == 1);
+    CHECK_CONTAINS(log, "\"query\":\"event_names=a,b%2Cc&limit=5\"");
+    pt_string_free(log);
+    pt_client_free(c);
+}
+
 int main(int argc, char **argv) {
     g_self = argv[0];
     if (argc > 1 && strcmp(argv[1], "--log-child") == 0) return log_child();
@@ -1787,6 +1926,9 @@ int main(int argc, char **argv) {
     run_test("sixteen_threads_500_calls_each", test_sixteen_threads_500_calls_each);
     run_test("retried_503_get_and_non_retried_503_post", test_retried_503_get_and_non_retried_503_post);
     run_test("huge_retry_after_is_rate_limited_not_internal", test_huge_retry_after_is_rate_limited_not_internal);
+    run_test("client_options_are_checked_by_the_core", test_client_options_are_checked_by_the_core);
+    run_test("options_of_older_versions_are_still_accepted", test_options_of_older_versions_are_still_accepted);
+    run_test("escape_hatch_method_any_case_and_query_lists", test_escape_hatch_method_any_case_and_query_lists);
 
     mock_stop(&g_mock);
     printf("%d passed, %d failed\n", g_passed, g_failed);
