@@ -18,7 +18,7 @@
 // every thread, the JIT compiler and GC threads and the SDK's native tokio workers
 // included (ThreadMXBean cannot see native threads, so it would flatter the SDK).
 //
-//   make -C bench/kotlin bench      (ROUNDS=5 SLICES=5 WARMUP_BLOCKS=8 to change)
+//   make -C bench/kotlin bench      (ROUNDS=5 SLICES=5 WARMUP_MIN=4 WARMUP_MAX=40 to change)
 package parsecteams.bench
 
 import com.fasterxml.jackson.databind.JsonNode
@@ -54,7 +54,9 @@ val SEQ_N = env("SEQ_N", 2000)
 val CONC_N = env("CONC_N", 10000)
 const val CONC = 64
 val PAGE_N = env("PAGE_N", 500)
-val WARMUP_BLOCKS = env("WARMUP_BLOCKS", 8)
+/** Warm-up: at least WARMUP_MIN blocks, then until a block spends under 2% of its CPU in the JIT, at most WARMUP_MAX. */
+val WARMUP_MIN = env("WARMUP_MIN", 4)
+val WARMUP_MAX = env("WARMUP_MAX", 40)
 const val MEMBERS = 1000
 const val PAGE = 200
 
@@ -247,7 +249,23 @@ fun processCpuNs(): Long {
     return ts[0] * 1_000_000_000L + ts[1]
 }
 
-fun jitMs(): Long = ManagementFactory.getCompilationMXBean().totalCompilationTime
+/**
+ * CPU time of the JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"), ms,
+ * from /proc/self/task/ * /schedstat (ns on CPU). CompilationMXBean's total is the
+ * compilers' elapsed time, waits for a core included: on a loaded machine it exceeds
+ * their CPU. A compiler thread that has exited takes its time with it (rare: the
+ * JVM keeps at least one of each).
+ */
+fun jitMs(): Long {
+    var ns = 0L
+    for (task in File("/proc/self/task").listFiles() ?: emptyArray()) {
+        val comm = runCatching { File(task, "comm").readText() }.getOrDefault("")
+        if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
+            ns += runCatching { File(task, "schedstat").readText().substringBefore(' ').toLong() }.getOrDefault(0L)
+        }
+    }
+    return ns / 1_000_000
+}
 
 fun gcMs(): Long = ManagementFactory.getGarbageCollectorMXBeans().sumOf { it.collectionTime.coerceAtLeast(0) }
 
@@ -321,15 +339,20 @@ fun main() {
         val warm = names.associateWith { ArrayList<Double>() }
         val warmPages = names.associateWith { ArrayList<Double>() }
         val warmJit = ArrayList<Long>()
-        for (b in 0 until WARMUP_BLOCKS) {
+        val warmCpu = ArrayList<Double>()
+        for (b in 0 until WARMUP_MAX) {
+            resetMock(peer, info)
             val j0 = jitMs()
+            val c0 = processCpuNs()
             for (c in contenders) {
                 c.sequential?.let { f -> warm.getValue(c.name) += Sample().also { s -> timed(s, 1000) { f(b * 1000, 1000) } }.cpuUs() }
                 c.pages?.let { f -> warmPages.getValue(c.name) += Sample().also { s -> timed(s, 50) { f(b * 50, 50) } }.cpuUs() }
                 c.concurrent?.let { f -> f(b * 1000, 1000) }
             }
             warmJit += jitMs() - j0
-            System.err.println("warm-up block ${b + 1}/$WARMUP_BLOCKS done (JIT ${warmJit.last()} ms)")
+            warmCpu += (processCpuNs() - c0) / 1e6
+            System.err.println("warm-up block ${b + 1}: JIT ${warmJit.last()} ms of ${fmt(warmCpu.last())} ms CPU")
+            if (b + 1 >= WARMUP_MIN && warmJit.last() < 0.02 * warmCpu.last()) break
         }
 
         // Measured rounds: each scenario runs every contender in SLICES alternating slices
@@ -359,7 +382,7 @@ fun main() {
         val roundsCpu = (processCpuNs() - cpu0) / 1e6
         val roundsWall = (System.nanoTime() - t0) / 1e6
 
-        val md = report(contenders, results, warm, warmPages, warmJit, firstCall, roundsJit, roundsGc, roundsCpu, roundsWall)
+        val md = report(contenders, results, warm, warmPages, warmJit, warmCpu, firstCall, roundsJit, roundsGc, roundsCpu, roundsWall)
         out.writeText(md)
         println(md)
     }
@@ -372,6 +395,7 @@ fun report(
     warm: Map<String, List<Double>>,
     warmPages: Map<String, List<Double>>,
     warmJit: List<Long>,
+    warmCpu: List<Double>,
     firstCall: Map<String, Double>,
     roundsJit: Long,
     roundsGc: Long,
@@ -393,7 +417,7 @@ fun report(
     sb.append("${vm.vmName} ${System.getProperty("java.runtime.version")} (GC: $gcs; JVM flags: $flags), ")
     sb.append("${rt.availableProcessors()} CPUs ($cpuModel), load average $load at the end, shared with other builds (expect noise; the CPU figures and the ratios within one run are steadier). ")
     sb.append("Mock: the release `parsec-teams-mock` binary in its own process, with a $MEMBERS-member fixture. ")
-    sb.append("Every contender runs in the same JVM: after $WARMUP_BLOCKS warm-up blocks (below), medians of $ROUNDS interleaved rounds (each round runs the contenders in $SLICES alternating slices, rotating which goes first). ")
+    sb.append("Every contender runs in the same JVM: after ${warmJit.size} warm-up blocks (below), medians of $ROUNDS interleaved rounds (each round runs the contenders in $SLICES alternating slices, rotating which goes first). ")
     sb.append("Every client decodes the JSON fully (the SDK into its data classes, the peer into a Jackson tree) and the bench checks each member's id and each page's length. ")
     sb.append("CPU = the JVM process's user + system time per request (clock_gettime(CLOCK_PROCESS_CPUTIME_ID), as getrusage counts it): every thread, the JIT and GC threads and the SDK's native tokio workers included. ")
     sb.append("The peer: one `java.net.http.HttpClient` (HTTP/1.1, a 60 s request timeout, the `Authorization` header) and one Jackson `ObjectMapper` (`readTree`), blocking `send` (sequential, and from $CONC threads) and `sendAsync` ($CONC chains of futures).")
@@ -431,14 +455,19 @@ fun report(
         }
     }
     if (summary.isNotEmpty()) sb.append("\nRatios against the targets of issue 13 (≥ 2x the peer's sequential throughput, ≤ ½ its CPU per call):\n\n${summary.joinToString("\n")}\n")
-    sb.append("\nJIT warm-up: CPU µs per sequential members.get, per warm-up block of 1,000 calls (block 1 starts cold; each block also runs 50 pages and 1,000 concurrent gets per contender):\n\n")
-    sb.append("| client | " + (1..warmJit.size).joinToString(" | ") { "block $it" } + " |\n")
-    sb.append("| --- | " + warmJit.joinToString(" | ") { "---:" } + " |\n")
-    for ((name, xs) in warm) if (xs.isNotEmpty()) sb.append("| $name | ${xs.joinToString(" | ") { fmt(it, 0) }} |\n")
-    for ((name, xs) in warmPages) if (xs.isNotEmpty()) sb.append("| $name, µs per page | ${xs.joinToString(" | ") { fmt(it, 0) }} |\n")
-    sb.append("| JIT compile time in the block | ${warmJit.joinToString(" | ") { "$it ms" }} |\n")
+    sb.append("\nJIT warm-up. Each warm-up block runs, per contender, 1,000 sequential members.get, 50 pages and 1,000 concurrent gets; ")
+    sb.append("the blocks go on (at least $WARMUP_MIN, at most $WARMUP_MAX) until one spends under 2% of its CPU compiling. Block 1 starts cold. ")
+    sb.append("CPU µs per sequential members.get (and per page) in each block, and the JIT compiler threads' CPU time in the block:\n\n")
+    val seqNames = warm.filterValues { it.isNotEmpty() }.keys.toList()
+    val pageNames = warmPages.filterValues { it.isNotEmpty() }.keys.toList()
+    sb.append("| block | " + seqNames.joinToString(" | ") { "$it, get" } + " | " + pageNames.joinToString(" | ") { "$it, page" } + " | JIT | block CPU |\n")
+    sb.append("| ---: | " + (seqNames + pageNames).joinToString(" | ") { "---:" } + " | ---: | ---: |\n")
+    for (b in warmJit.indices) {
+        val cells = seqNames.map { fmt(warm.getValue(it)[b]) } + pageNames.map { fmt(warmPages.getValue(it)[b]) }
+        sb.append("| ${b + 1} | ${cells.joinToString(" | ")} | ${warmJit[b]} ms | ${fmt(warmCpu[b])} ms |\n")
+    }
     sb.append("\nFirst call (cold JVM): ${firstCall.entries.joinToString("; ") { "${it.key} ${fmt(it.value, 1)} ms" }}. ")
-    sb.append("During the measured rounds: JIT compiled for $roundsJit ms and GC paused for $roundsGc ms, against ${fmt(roundsCpu)} ms of process CPU in ${fmt(roundsWall)} ms of wall time.\n")
+    sb.append("During the measured rounds: the JIT compiler threads used $roundsJit ms of CPU and GC paused for $roundsGc ms, against ${fmt(roundsCpu)} ms of process CPU in ${fmt(roundsWall)} ms of wall time.\n")
     sb.append("\nPer-round throughput (req/s or pages/s), for the noise:\n\n")
     for (s in scenarios) {
         val r = results.getValue(s.title)
