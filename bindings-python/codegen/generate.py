@@ -366,21 +366,19 @@ def gen_allowlist(table: List[Dict[str, Any]]) -> str:
 
 # --- errors ---------------------------------------------------------------------------
 
-# Attributes every error carries in Python, with their types and defaults
-# (each is declared on the class the description names it on; the native
-# module sets all of them on every instance).
-ATTRIBUTE_TYPES = {
-    "message": ("str", None),
-    "status": ("Optional[int]", "None"),
-    "body": ("Optional[str]", "None"),
-    "request_id": ("Optional[str]", "None"),
-    "retry_after": ("Optional[float]", "None"),
-    "retryable": ("bool", "False"),
-    "retries_taken": ("int", "0"),
-    "may_have_been_applied": ("bool", "False"),
-    "field": ("Optional[str]", "None"),
-    "rule": ("Optional[str]", "None"),
-}
+# The description's attribute types (``error_attributes``) as Python types and class-level defaults.
+ATTRIBUTE_TYPES = {"string": ("str", None), "bool": ("bool", "False"), "int": ("int", "0")}
+NULLABLE_TYPES = {"string": "str", "int": "int", "float": "float", "bool": "bool"}
+
+
+def attribute_type(ty: str) -> Tuple[str, Any]:
+    if ty.endswith("?") and ty[:-1] in NULLABLE_TYPES:
+        return f"Optional[{NULLABLE_TYPES[ty[:-1]]}]", "None"
+    if ty not in ATTRIBUTE_TYPES:
+        raise SystemExit(f"codegen: unknown error attribute type {ty!r}: add it to ATTRIBUTE_TYPES")
+    return ATTRIBUTE_TYPES[ty]
+
+
 # Python's own additions: where the failed request went (its method and path).
 PYTHON_EXTRAS = {"method": ("Optional[str]", "None"), "path": ("Optional[str]", "None")}
 # The class of validation errors is also Python's ValueError (the idiom for a bad argument).
@@ -390,12 +388,12 @@ VALUE_ERROR_KIND = "validation_error"
 def gen_exceptions(desc: Dict[str, Any]) -> str:
     errors = desc["errors"]
     names = [e["name"] for e in errors]
+    described = {a["name"]: a for a in desc["error_attributes"]}
     out: List[str] = [HEADER]
     out.append('"""The error classes of parsec_teams: the tree of ``docs/description.json``\n')
-    out.append("(see docs/reference/errors.md). Every instance carries every attribute\n")
-    out.append("(``status``, ``message``, ``body``, ``request_id``, ``retryable``,\n")
-    out.append("``retries_taken``, ``may_have_been_applied``, ``retry_after``, ``field``,\n")
-    out.append('``rule``, and Python\'s ``method`` and ``path``); unset ones are None."""\n\n')
+    every = ", ".join(f"``{a['names']['python']}``" for a in desc["error_attributes"])
+    text = f"(see docs/reference/errors.md). Every instance carries every attribute ({every}, and Python's ``method`` and ``path``); unset ones are None."
+    out.append("\n".join(textwrap.wrap(text, 80)) + '"""\n\n')
     out.append("from __future__ import annotations\n\nfrom typing import Dict, Optional, Type\n\n")
     out.append("__all__ = [\n" + "".join(f"    {q(n)},\n" for n in names) + "]\n")
     for e in errors:
@@ -413,7 +411,7 @@ def gen_exceptions(desc: Dict[str, Any]) -> str:
             doc += " Attributes: " + ", ".join(f"``{a}``" for a in e["attributes"]) + "."
         out.append(f"\n\nclass {e['name']}({', '.join(bases)}):\n")
         out.append('    """' + "\n    ".join(textwrap.wrap(doc, 84)) + '"""\n')
-        attrs = dict((a, ATTRIBUTE_TYPES[a]) for a in e["attributes"])
+        attrs = {described[a]["names"]["python"]: attribute_type(described[a]["type"]) for a in e["attributes"]}
         if e["parent"] is None:
             attrs.update(PYTHON_EXTRAS)
         if attrs:

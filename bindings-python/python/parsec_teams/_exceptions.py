@@ -2,9 +2,9 @@
 # Change the core (see CONTRIBUTING.md), run `make describe`, then `make -C bindings-python generate`.
 """The error classes of parsec_teams: the tree of ``docs/description.json``
 (see docs/reference/errors.md). Every instance carries every attribute
-(``status``, ``message``, ``body``, ``request_id``, ``retryable``,
-``retries_taken``, ``may_have_been_applied``, ``retry_after``, ``field``,
-``rule``, and Python's ``method`` and ``path``); unset ones are None."""
+(``message``, ``field``, ``rule``, ``request_id``, ``retryable``,
+``retries_taken``, ``may_have_been_applied``, ``status``, ``body``,
+``retry_after``, and Python's ``method`` and ``path``); unset ones are None."""
 
 from __future__ import annotations
 
