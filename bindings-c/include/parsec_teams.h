@@ -321,9 +321,11 @@ typedef struct pt_error {
    */
   int http_status;
   /**
-   * A human-readable description, never NULL: the server's message (or what
-   * the SDK found wrong) with the HTTP status, method, path, retries and the
-   * request id. Never contains the API key.
+   * The message, never NULL: the server's `message` for an HTTP error (e.g.
+   * `"Unauthorized"`), else what the SDK found wrong (for `PT_ERR_VALIDATION`
+   * `"<field>: <what is wrong>"`). The whole description, with the HTTP
+   * status, method, path, retries and request id, is `description`. Never
+   * contains the API key.
    */
   char *message;
   /**
@@ -357,6 +359,20 @@ typedef struct pt_error {
    * The raw response body of an HTTP error (at most 8 KiB), or NULL.
    */
   char *body;
+  /**
+   * For `PT_ERR_VALIDATION` (always set then): the machine-readable name of
+   * the rule broken (`"range"`, `"required"`, `"enum"`, `"dot_segment"`,
+   * `"depth"`...); NULL for other errors. Added after `body`: the library
+   * allocates every `pt_error`, so a program built against the older
+   * header reads its fields at the same offsets.
+   */
+  char *rule;
+  /**
+   * The whole human-readable description, never NULL: `message` with the
+   * HTTP status, method, path, retries and request id (what `message` held
+   * before `rule` and `description` were added). Never contains the API key.
+   */
+  char *description;
 } pt_error;
 
 #ifdef __cplusplus

@@ -76,9 +76,11 @@ pub struct pt_error {
     pub code: pt_status,
     /// The HTTP status of the answer, or 0 when there was none.
     pub http_status: c_int,
-    /// A human-readable description, never NULL: the server's message (or what
-    /// the SDK found wrong) with the HTTP status, method, path, retries and the
-    /// request id. Never contains the API key.
+    /// The message, never NULL: the server's `message` for an HTTP error (e.g.
+    /// `"Unauthorized"`), else what the SDK found wrong (for `PT_ERR_VALIDATION`
+    /// `"<field>: <what is wrong>"`). The whole description, with the HTTP
+    /// status, method, path, retries and request id, is `description`. Never
+    /// contains the API key.
     pub message: *mut c_char,
     /// The `x-request-id` of the (last) response, or NULL.
     pub request_id: *mut c_char,
@@ -97,6 +99,16 @@ pub struct pt_error {
     pub field: *mut c_char,
     /// The raw response body of an HTTP error (at most 8 KiB), or NULL.
     pub body: *mut c_char,
+    /// For `PT_ERR_VALIDATION` (always set then): the machine-readable name of
+    /// the rule broken (`"range"`, `"required"`, `"enum"`, `"dot_segment"`,
+    /// `"depth"`...); NULL for other errors. Added after `body`: the library
+    /// allocates every `pt_error`, so a program built against the older
+    /// header reads its fields at the same offsets.
+    pub rule: *mut c_char,
+    /// The whole human-readable description, never NULL: `message` with the
+    /// HTTP status, method, path, retries and request id (what `message` held
+    /// before `rule` and `description` were added). Never contains the API key.
+    pub description: *mut c_char,
 }
 
 /// A C string from Rust text; interior NULs (impossible in valid messages, but
@@ -118,7 +130,7 @@ impl pt_error {
         pt_error {
             code: status_of(e.kind()),
             http_status: e.status().map_or(0, c_int::from),
-            message: c_string(&e.to_string()).into_raw(),
+            message: c_string(e.message()).into_raw(),
             request_id: c_opt(e.request_id()),
             retry_after: e.retry_after().unwrap_or(-1.0),
             retryable: e.retryable(),
@@ -126,6 +138,8 @@ impl pt_error {
             retries_taken: e.retries_taken(),
             field: c_opt(e.field()),
             body: c_opt(e.body()),
+            rule: c_opt(e.rule()),
+            description: c_string(&e.to_string()).into_raw(),
         }
     }
 }
@@ -151,6 +165,8 @@ pub unsafe extern "C" fn pt_error_free(error: *mut pt_error) {
             free_c(e.request_id);
             free_c(e.field);
             free_c(e.body);
+            free_c(e.rule);
+            free_c(e.description);
         }
     }));
 }

@@ -700,7 +700,7 @@ static void check_fault_status(pt_client *c, int status, pt_status want) {
         snprintf(text, sizeof text, "fault %d", status);
         CHECK_CONTAINS(err->message, text);
         CHECK(err->request_id != NULL && err->request_id[0] != '\0');
-        if (err->request_id) CHECK_CONTAINS(err->message, err->request_id);
+        if (err->request_id) CHECK_CONTAINS(err->description, err->request_id);
         CHECK(err->body != NULL);
         CHECK(err->retries_taken == 0);
     }
@@ -1673,7 +1673,7 @@ static void test_retried_503_get_and_non_retried_503_post(void) {
         CHECK(err->retries_taken == 2);
         CHECK(!err->may_have_been_applied);
         CHECK(err->retryable);
-        CHECK_CONTAINS(err->message, "503");
+        CHECK_CONTAINS(err->description, "503");
     }
     pt_error_free(err);
     err = NULL;
@@ -1876,6 +1876,71 @@ static void test_escape_hatch_method_any_case_and_query_lists(void) {
     pt_client_free(c);
 }
 
+/* pt_error carries the contract's attributes as separate values: `message`
+ * is the server's message (or the validation message), `rule` names the rule
+ * broken, `description` is the whole human description. */
+static void expect_rule(pt_status s, pt_error *err, const char *field, const char *rule) {
+    expect_validation(s, err, field);
+    CHECK(err != NULL && err->rule != NULL && strcmp(err->rule, rule) == 0);
+    if (err && err->rule && strcmp(err->rule, rule) != 0) fprintf(stderr, "  rule %s, expected %s\n", err->rule, rule);
+    CHECK(err != NULL && err->description != NULL && strstr(err->description, err->message) != NULL);
+}
+
+/* The call runs first, then its error is checked (argument order is unspecified in C). */
+#define EXPECT_RULE(call, e, field, rule)       \
+    do {                                        \
+        pt_status s_ = (call);                  \
+        expect_rule(s_, (e), (field), (rule));  \
+    } while (0)
+
+static void test_errors_carry_rule_and_the_contracts_message(void) {
+    pt_client *c = new_client(), *bad;
+    pt_error *err = NULL;
+    char *json = NULL, *log, *deep;
+    size_t n = 130, k = 0, i;
+    if (c == NULL) return;
+    reset(c);
+    EXPECT_RULE(pt_members_list(c, "{\"limit\": 0}", &json, &err), err, "limit", "range");
+    pt_error_free(err);
+    EXPECT_RULE(pt_machines_update(c, "{\"machine_id\": \"..\", \"name\": \"x\"}", &json, &err), err, "machine_id", "dot_segment");
+    pt_error_free(err);
+    EXPECT_RULE(pt_machines_update(c, "{\"machine_id\": \"%2e\", \"name\": \"x\"}", &json, &err), err, "machine_id", "dot_segment");
+    pt_error_free(err);
+    /* A parameter nested 130 levels: the core's depth rule names it (not a
+     * parse error of params_json). */
+    deep = malloc(2 * n + 64);
+    k = (size_t)sprintf(deep, "{\"machine_id\": \"tm_017\", \"name\": ");
+    for (i = 0; i < n; i++) deep[k++] = '[';
+    deep[k++] = '1';
+    for (i = 0; i < n; i++) deep[k++] = ']';
+    strcpy(deep + k, "}");
+    EXPECT_RULE(pt_machines_update(c, deep, &json, &err), err, "name", "depth");
+    pt_error_free(err);
+    free(deep);
+    err = NULL;
+    log = seen(c);
+    CHECK(log != NULL && strcmp(log, "[]") == 0);
+    pt_string_free(log);
+
+    bad = client_with(g_mock.base_url, "tapi_team.notarealsecret", 0);
+    CHECK_STATUS(pt_members_list(bad, "{}", &json, &err), PT_ERR_AUTHENTICATION);
+    CHECK(err != NULL && err->message != NULL && strcmp(err->message, "Unauthorized") == 0);
+    if (err && err->message && strcmp(err->message, "Unauthorized") != 0) fprintf(stderr, "  message: %s\n", err->message);
+    CHECK(err != NULL && err->rule == NULL);
+    CHECK_CONTAINS(err ? err->description : NULL, "401 Unauthorized (GET /v1/teams/");
+    CHECK_CONTAINS(err ? err->description : NULL, "[request id: req_");
+    pt_error_free(err);
+    pt_client_free(bad);
+
+    /* The User-Agent names the language and its version: the C standard of the
+     * header and the compiler of the library's build. */
+    log = seen(c);
+    CHECK_CONTAINS(log, "\"user_agent\":\"parsec-teams/");
+    CHECK_CONTAINS(log, " (c C99; ");
+    pt_string_free(log);
+    pt_client_free(c);
+}
+
 int main(int argc, char **argv) {
     g_self = argv[0];
     if (argc > 1 && strcmp(argv[1], "--log-child") == 0) return log_child();
@@ -1929,6 +1994,7 @@ int main(int argc, char **argv) {
     run_test("client_options_are_checked_by_the_core", test_client_options_are_checked_by_the_core);
     run_test("options_of_older_versions_are_still_accepted", test_options_of_older_versions_are_still_accepted);
     run_test("escape_hatch_method_any_case_and_query_lists", test_escape_hatch_method_any_case_and_query_lists);
+    run_test("errors_carry_rule_and_the_contracts_message", test_errors_carry_rule_and_the_contracts_message);
 
     mock_stop(&g_mock);
     printf("%d passed, %d failed\n", g_passed, g_failed);

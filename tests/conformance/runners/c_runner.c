@@ -52,6 +52,7 @@ static void put_error(const pt_error *e) {
            e->retryable ? "true" : "false", e->retries_taken, e->may_have_been_applied ? "true" : "false");
     if (e->retry_after >= 0) printf(", \"retry_after\": %.17g", e->retry_after); else fputs(", \"retry_after\": null", stdout);
     fputs(", \"field\": ", stdout); put_str(e->field);
+    fputs(", \"rule\": ", stdout); put_str(e->rule);
     fputs("}}\n", stdout);
 }
 
