@@ -218,11 +218,84 @@ def clients(table: List[Dict[str, Any]]) -> Iterator[Tuple[str, str, str, str, L
             yield cname, base, f"{cname}WithRawResponse", f"{variant}{prefix}", resources
 
 
-def gen_runtime(table: List[Dict[str, Any]], models: List[Model]) -> str:
+# --- client constructors (the options table of the description) ------------------------
+
+OPTION_TYPES = {"secret": "str", "string": "str", "url": "str", "duration": "float", "int": "int", "bool": "bool"}
+
+
+def client_options(desc: Dict[str, Any], client: str) -> List[Dict[str, Any]]:
+    """The options of ``Client`` or ``AdminClient``, in the table's order (the first is positional)."""
+    opts = [o for o in desc["options"] if client in o["clients"]]
+    for o in opts:
+        if o["type"] not in OPTION_TYPES:
+            raise SystemExit(f"codegen: unknown option type {o['type']!r} of {o['name']}: add it to OPTION_TYPES")
+    return opts
+
+
+def number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def option_default(o: Dict[str, Any]) -> str:
+    d = o["default"]
+    unit = " s" if o["names"]["python"].get("unit") == "s" else ""
+    if isinstance(d, dict):
+        text = f"env ``{d['env']}``"
+        if d["else"] == "derived":
+            return text + ", else derived"
+        return text + (f", else ``{d['else']}``" if d["else"] is not None else "")
+    if d is None:
+        return "none"
+    return f"{number(d)}{unit}" if isinstance(d, float) else f"{d}{unit}"
+
+
+def option_range(o: Dict[str, Any]) -> str:
+    r = o["range"]
+    if not r:
+        return ""
+    low = f"more than {number(r['min'])}" if r["min_exclusive"] else f"at least {number(r['min'])}"
+    return f"; {low}, at most {number(r['max'])}"
+
+
+def init_signature(opts: List[Dict[str, Any]], typed: bool) -> str:
+    parts = ["self"]
+    for i, o in enumerate(opts):
+        if i == 1:
+            parts.append("*")
+        name = o["names"]["python"]["name"]
+        parts.append(f"{name}: Optional[{OPTION_TYPES[o['type']]}] = None" if typed else f"{name}=None")
+    return ", ".join(parts)
+
+
+def init_doc(desc: Dict[str, Any], cname: str, client: str, indent: str) -> str:
+    api = next(a for a in desc["apis"] if a["client"] == client)
+    kind = " for asyncio (every operation is awaited)" if cname.startswith("Async") else ""
+    lines = [
+        f"The client of the {'team-administration' if api['name'] == 'admin' else 'Parsec for Teams'} API{kind}.",
+        "",
+        *textwrap.wrap(
+            "Every keyword is an option of the core's options table (docs/reference/options.md), passed to the core "
+            "unchanged: left out (None), the environment or the default applies; a value out of range is one "
+            "ValidationError naming the option (field) and the rule broken (rule).",
+            88,
+        ),
+        "",
+        "Args:",
+    ]
+    for o in client_options(desc, client):
+        unit = " (seconds)" if o["names"]["python"].get("unit") == "s" else ""
+        wrapped = textwrap.wrap(f"{o['names']['python']['name']}{unit}: {o['doc']} (default {option_default(o)}{option_range(o)})", 84)
+        lines.append("    " + wrapped[0])
+        lines += ["        " + w for w in wrapped[1:]]
+    body = "\n".join((indent + l) if l else "" for l in lines)
+    return f'{indent}"""{body.lstrip()}\n{indent}"""\n'
+
+
+def gen_runtime(table: List[Dict[str, Any]], models: List[Model], desc: Dict[str, Any]) -> str:
     out: List[str] = [HEADER, '"""Models, resources and clients generated from the operation table."""\n\n']
     out.append("import warnings\n\n")
     out.append("from . import _native\n")
-    out.append("from ._client import (\n    AdminClientBase,\n    AsyncAdminClientBase,\n    AsyncClientBase,\n    ClientBase,\n    Resource,\n)\n")
+    out.append("from ._client import (\n    AdminClientBase,\n    AsyncAdminClientBase,\n    AsyncClientBase,\n    ClientBase,\n    Resource,\n    _native_client,\n)\n")
     out.append("from ._models import BaseModel, timestamp\n\n")
     out.append("_op = _native.op_id\n\n")
 
@@ -274,9 +347,13 @@ def gen_runtime(table: List[Dict[str, Any]], models: List[Model]) -> str:
         out.append("    def __init__(self, call, iter):\n")
         for r in resources:
             out.append(f"        self.{r} = {classes}{camel(r)}ResourceWithRawResponse(call, iter)\n")
+        client = cname.replace("Async", "", 1)
+        api = next(a["name"] for a in desc["apis"] if a["client"] == client)
         out.append(f"\n\nclass {cname}({base}):\n")
-        out.append(f"    __doc__ = {base}.__doc__\n")
-        out.append(f"    _raw_class = {raw_name}\n\n")
+        out.append(init_doc(desc, cname, client, "    "))
+        out.append(f"\n    _raw_class = {raw_name}\n\n")
+        out.append(f"    def __init__({init_signature(client_options(desc, client), False)}):\n")
+        out.append(f"        self._setup(_native_client({q(api)}, locals()))\n\n")
         out.append("    def _init_resources(self, call, iter):\n")
         for r in resources:
             out.append(f"        self.{r} = {classes}{camel(r)}Resource(call, iter)\n")
@@ -286,7 +363,7 @@ def gen_runtime(table: List[Dict[str, Any]], models: List[Model]) -> str:
 
 # --- stubs ----------------------------------------------------------------------------
 
-def gen_stub(table: List[Dict[str, Any]], models: List[Model]) -> str:
+def gen_stub(table: List[Dict[str, Any]], models: List[Model], desc: Dict[str, Any]) -> str:
     out: List[str] = [HEADER]
     out.append("from datetime import datetime\n")
     out.append("from typing import Any, AsyncIterator, Dict, Iterator, List, Literal, Optional, Sequence, Tuple, Union\n\n")
@@ -333,7 +410,9 @@ def gen_stub(table: List[Dict[str, Any]], models: List[Model]) -> str:
         for r in resources:
             out.append(f"    {r}: {classes}{camel(r)}ResourceWithRawResponse\n")
         out.append("    def __init__(self, call: Any, iter: Any) -> None: ...\n\n")
+        client = cname.replace("Async", "", 1)
         out.append(f"\nclass {cname}({base}):\n")
+        out.append(f"    def __init__({init_signature(client_options(desc, client), True)}) -> None: ...\n")
         for r in resources:
             out.append(f"    {r}: {classes}{camel(r)}Resource\n")
         out.append(f"    @property\n    def with_raw_response(self) -> {raw_name}: ...\n")
@@ -433,8 +512,8 @@ def main() -> int:
     table = load_table(desc)
     models = load_models(desc)
     files = {
-        os.path.join(PKG, "_generated.py"): gen_runtime(table, models),
-        os.path.join(PKG, "_generated.pyi"): gen_stub(table, models),
+        os.path.join(PKG, "_generated.py"): gen_runtime(table, models, desc),
+        os.path.join(PKG, "_generated.pyi"): gen_stub(table, models, desc),
         os.path.join(PKG, "_exceptions.py"): gen_exceptions(desc),
         os.path.join(HERE, "..", "tests", "stubtest-allowlist.txt"): gen_allowlist(table),
     }

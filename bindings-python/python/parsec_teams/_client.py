@@ -235,116 +235,18 @@ def _native_client(api: str, values: Dict[str, Any]) -> NativeClient:
     return NativeClient.new(api, values, _LANGUAGE)
 
 
-_TEAMS_DOC = """The client of the Parsec for Teams API{kind}.
-
-    Every keyword is an option of the core's options table (names, defaults,
-    ranges and environment variables: ``docs/reference/options.md``); left
-    out (``None``), the environment or the default applies.
-
-    Args:
-        api_key: ``tapi_<team>.<secret>`` (default: env ``PARSEC_API_KEY``). Never printed or logged.
-        team_id: the team (default: env ``PARSEC_TEAM_ID``, else the part of the key after ``tapi_``).
-        base_url: default env ``PARSEC_BASE_URL``, else ``https://api.parsec.app``.
-        timeout: seconds per attempt (default 30).
-        max_retries: retries of a retryable failure, 0 to 100 (default 2).
-        max_retry_wait: the longest server-requested wait slept through, seconds (default 60).
-        pool_idle_timeout: seconds after which an idle pooled connection is closed (default 20).
-        proxy: an ``http://`` or ``https://`` proxy URL for every request (a
-            loopback ``base_url`` never uses one; an ``https`` one otherwise
-            follows ``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY``).
-        quota: pace the documented quotas on the client side (default True).
-        quota_limit: requests per window of each paced quota (default 50, the service's).
-        quota_window: seconds of the paced quota window (default 300, the service's).
-    """
-
-
 class ClientBase(_SyncBase, _TeamsMixin):
-    __doc__ = _TEAMS_DOC.format(kind="")
-
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        *,
-        team_id: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        max_retry_wait: Optional[float] = None,
-        pool_idle_timeout: Optional[float] = None,
-        proxy: Optional[str] = None,
-        quota: Optional[bool] = None,
-        quota_limit: Optional[int] = None,
-        quota_window: Optional[float] = None,
-    ) -> None:
-        self._setup(_native_client("teams", locals()))
+    """The sync client of the Parsec for Teams API (its constructor and
+    resources are generated from docs/description.json)."""
 
 
 class AsyncClientBase(_AsyncBase, _TeamsMixin):
-    __doc__ = _TEAMS_DOC.format(kind=" for asyncio (every operation is awaited)")
-
-    def __init__(
-        self,
-        api_key: Optional[str] = None,
-        *,
-        team_id: Optional[str] = None,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        max_retry_wait: Optional[float] = None,
-        pool_idle_timeout: Optional[float] = None,
-        proxy: Optional[str] = None,
-        quota: Optional[bool] = None,
-        quota_limit: Optional[int] = None,
-        quota_window: Optional[float] = None,
-    ) -> None:
-        self._setup(_native_client("teams", locals()))
-
-
-_ADMIN_DOC = """The client of the team-administration API{kind}.
-
-    Every keyword is an option of the core's options table
-    (``docs/reference/options.md``); left out, the environment or the default applies.
-
-    Args:
-        base_url: the server (default: env ``PARSEC_ADMIN_BASE_URL``; required).
-        token: bearer token (default: env ``PARSEC_ADMIN_TOKEN``). Never printed or logged.
-        timeout: seconds per attempt (default 30).
-        max_retries: retries of a retryable failure, 0 to 100 (default 2).
-        max_retry_wait: the longest server-requested wait slept through, seconds (default 60).
-        pool_idle_timeout: seconds after which an idle pooled connection is closed (default 20).
-        proxy: an ``http://`` or ``https://`` proxy URL (same rules as ``Client``'s).
-    """
+    """The asyncio client of the Parsec for Teams API."""
 
 
 class AdminClientBase(_SyncBase):
-    __doc__ = _ADMIN_DOC.format(kind="")
-
-    def __init__(
-        self,
-        base_url: Optional[str] = None,
-        *,
-        token: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        max_retry_wait: Optional[float] = None,
-        pool_idle_timeout: Optional[float] = None,
-        proxy: Optional[str] = None,
-    ) -> None:
-        self._setup(_native_client("admin", locals()))
+    """The sync client of the team-administration API."""
 
 
 class AsyncAdminClientBase(_AsyncBase):
-    __doc__ = _ADMIN_DOC.format(kind=" for asyncio")
-
-    def __init__(
-        self,
-        base_url: Optional[str] = None,
-        *,
-        token: Optional[str] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        max_retry_wait: Optional[float] = None,
-        pool_idle_timeout: Optional[float] = None,
-        proxy: Optional[str] = None,
-    ) -> None:
-        self._setup(_native_client("admin", locals()))
+    """The asyncio client of the team-administration API."""

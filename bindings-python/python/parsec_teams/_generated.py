@@ -11,6 +11,7 @@ from ._client import (
     AsyncClientBase,
     ClientBase,
     Resource,
+    _native_client,
 )
 from ._models import BaseModel, timestamp
 
@@ -2491,8 +2492,44 @@ class ClientWithRawResponse:
 
 
 class Client(ClientBase):
-    __doc__ = ClientBase.__doc__
+    """The client of the Parsec for Teams API.
+
+    Every keyword is an option of the core's options table (docs/reference/options.md),
+    passed to the core unchanged: left out (None), the environment or the default applies; a
+    value out of range is one ValidationError naming the option (field) and the rule broken
+    (rule).
+
+    Args:
+        api_key: Bearer key `tapi_<team>.<secret>` (required). Never printed, logged or put
+            in an error. (default env ``PARSEC_API_KEY``)
+        team_id: The `{team_id}` path segment; defaults to the part of the key between
+            `tapi_` and `.`. (default env ``PARSEC_TEAM_ID``, else derived)
+        base_url: The API's base URL. Plain `http://` only for loopback hosts; no
+            credentials, query or fragment. (default env ``PARSEC_BASE_URL``, else
+            ``https://api.parsec.app``)
+        timeout (seconds): Timeout of each attempt. (default 30 s; more than 0, at most
+            86400)
+        max_retries: Retries of a retryable failure (0: never retry). (default 2; at least
+            0, at most 100)
+        max_retry_wait (seconds): The longest wait asked by the server (Retry-After, quota
+            block) that is slept through; a longer one fails the call at once with `retry_after`
+            set. (default 60 s; at least 0, at most 86400)
+        pool_idle_timeout (seconds): Idle pooled connections are closed after this long.
+            (default 20 s; more than 0, at most 86400)
+        proxy: An explicit http(s) proxy URL. A loopback base URL never uses a proxy; an
+            https one otherwise honours HTTPS_PROXY / ALL_PROXY / NO_PROXY. (default none)
+        quota: Pace the quota'd operations on the client side. Off: the service's 429 and
+            Retry-After reach the caller. (default True)
+        quota_limit: Requests per window of each paced quota. (default 50; at least 1, at
+            most 1000000)
+        quota_window (seconds): Length of the paced quota window. (default 300 s; more than
+            0, at most 86400)
+    """
+
     _raw_class = ClientWithRawResponse
+
+    def __init__(self, api_key=None, *, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, pool_idle_timeout=None, proxy=None, quota=None, quota_limit=None, quota_window=None):
+        self._setup(_native_client("teams", locals()))
 
     def _init_resources(self, call, iter):
         self.audit_log = AuditLogResource(call, iter)
@@ -2518,8 +2555,44 @@ class AsyncClientWithRawResponse:
 
 
 class AsyncClient(AsyncClientBase):
-    __doc__ = AsyncClientBase.__doc__
+    """The client of the Parsec for Teams API for asyncio (every operation is awaited).
+
+    Every keyword is an option of the core's options table (docs/reference/options.md),
+    passed to the core unchanged: left out (None), the environment or the default applies; a
+    value out of range is one ValidationError naming the option (field) and the rule broken
+    (rule).
+
+    Args:
+        api_key: Bearer key `tapi_<team>.<secret>` (required). Never printed, logged or put
+            in an error. (default env ``PARSEC_API_KEY``)
+        team_id: The `{team_id}` path segment; defaults to the part of the key between
+            `tapi_` and `.`. (default env ``PARSEC_TEAM_ID``, else derived)
+        base_url: The API's base URL. Plain `http://` only for loopback hosts; no
+            credentials, query or fragment. (default env ``PARSEC_BASE_URL``, else
+            ``https://api.parsec.app``)
+        timeout (seconds): Timeout of each attempt. (default 30 s; more than 0, at most
+            86400)
+        max_retries: Retries of a retryable failure (0: never retry). (default 2; at least
+            0, at most 100)
+        max_retry_wait (seconds): The longest wait asked by the server (Retry-After, quota
+            block) that is slept through; a longer one fails the call at once with `retry_after`
+            set. (default 60 s; at least 0, at most 86400)
+        pool_idle_timeout (seconds): Idle pooled connections are closed after this long.
+            (default 20 s; more than 0, at most 86400)
+        proxy: An explicit http(s) proxy URL. A loopback base URL never uses a proxy; an
+            https one otherwise honours HTTPS_PROXY / ALL_PROXY / NO_PROXY. (default none)
+        quota: Pace the quota'd operations on the client side. Off: the service's 429 and
+            Retry-After reach the caller. (default True)
+        quota_limit: Requests per window of each paced quota. (default 50; at least 1, at
+            most 1000000)
+        quota_window (seconds): Length of the paced quota window. (default 300 s; more than
+            0, at most 86400)
+    """
+
     _raw_class = AsyncClientWithRawResponse
+
+    def __init__(self, api_key=None, *, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, pool_idle_timeout=None, proxy=None, quota=None, quota_limit=None, quota_window=None):
+        self._setup(_native_client("teams", locals()))
 
     def _init_resources(self, call, iter):
         self.audit_log = AsyncAuditLogResource(call, iter)
@@ -2540,8 +2613,35 @@ class AdminClientWithRawResponse:
 
 
 class AdminClient(AdminClientBase):
-    __doc__ = AdminClientBase.__doc__
+    """The client of the team-administration API.
+
+    Every keyword is an option of the core's options table (docs/reference/options.md),
+    passed to the core unchanged: left out (None), the environment or the default applies; a
+    value out of range is one ValidationError naming the option (field) and the rule broken
+    (rule).
+
+    Args:
+        base_url: The team-administration API's base URL (required; its errors name the
+            field `base_url`). (default env ``PARSEC_ADMIN_BASE_URL``)
+        token: The admin API's token (required), sent as `Authorization: Bearer <token>`.
+            Never printed, logged or put in an error. (default env ``PARSEC_ADMIN_TOKEN``)
+        timeout (seconds): Timeout of each attempt. (default 30 s; more than 0, at most
+            86400)
+        max_retries: Retries of a retryable failure (0: never retry). (default 2; at least
+            0, at most 100)
+        max_retry_wait (seconds): The longest wait asked by the server (Retry-After, quota
+            block) that is slept through; a longer one fails the call at once with `retry_after`
+            set. (default 60 s; at least 0, at most 86400)
+        pool_idle_timeout (seconds): Idle pooled connections are closed after this long.
+            (default 20 s; more than 0, at most 86400)
+        proxy: An explicit http(s) proxy URL. A loopback base URL never uses a proxy; an
+            https one otherwise honours HTTPS_PROXY / ALL_PROXY / NO_PROXY. (default none)
+    """
+
     _raw_class = AdminClientWithRawResponse
+
+    def __init__(self, base_url=None, *, token=None, timeout=None, max_retries=None, max_retry_wait=None, pool_idle_timeout=None, proxy=None):
+        self._setup(_native_client("admin", locals()))
 
     def _init_resources(self, call, iter):
         self.teams = AdminTeamsResource(call, iter)
@@ -2557,8 +2657,35 @@ class AsyncAdminClientWithRawResponse:
 
 
 class AsyncAdminClient(AsyncAdminClientBase):
-    __doc__ = AsyncAdminClientBase.__doc__
+    """The client of the team-administration API for asyncio (every operation is awaited).
+
+    Every keyword is an option of the core's options table (docs/reference/options.md),
+    passed to the core unchanged: left out (None), the environment or the default applies; a
+    value out of range is one ValidationError naming the option (field) and the rule broken
+    (rule).
+
+    Args:
+        base_url: The team-administration API's base URL (required; its errors name the
+            field `base_url`). (default env ``PARSEC_ADMIN_BASE_URL``)
+        token: The admin API's token (required), sent as `Authorization: Bearer <token>`.
+            Never printed, logged or put in an error. (default env ``PARSEC_ADMIN_TOKEN``)
+        timeout (seconds): Timeout of each attempt. (default 30 s; more than 0, at most
+            86400)
+        max_retries: Retries of a retryable failure (0: never retry). (default 2; at least
+            0, at most 100)
+        max_retry_wait (seconds): The longest wait asked by the server (Retry-After, quota
+            block) that is slept through; a longer one fails the call at once with `retry_after`
+            set. (default 60 s; at least 0, at most 86400)
+        pool_idle_timeout (seconds): Idle pooled connections are closed after this long.
+            (default 20 s; more than 0, at most 86400)
+        proxy: An explicit http(s) proxy URL. A loopback base URL never uses a proxy; an
+            https one otherwise honours HTTPS_PROXY / ALL_PROXY / NO_PROXY. (default none)
+    """
+
     _raw_class = AsyncAdminClientWithRawResponse
+
+    def __init__(self, base_url=None, *, token=None, timeout=None, max_retries=None, max_retry_wait=None, pool_idle_timeout=None, proxy=None):
+        self._setup(_native_client("admin", locals()))
 
     def _init_resources(self, call, iter):
         self.teams = AsyncAdminTeamsResource(call, iter)

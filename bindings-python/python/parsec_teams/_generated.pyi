@@ -3676,6 +3676,7 @@ class ClientWithRawResponse:
 
 
 class Client(ClientBase):
+    def __init__(self, api_key: Optional[str] = None, *, team_id: Optional[str] = None, base_url: Optional[str] = None, timeout: Optional[float] = None, max_retries: Optional[int] = None, max_retry_wait: Optional[float] = None, pool_idle_timeout: Optional[float] = None, proxy: Optional[str] = None, quota: Optional[bool] = None, quota_limit: Optional[int] = None, quota_window: Optional[float] = None) -> None: ...
     audit_log: AuditLogResource
     groups: GroupsResource
     guest_access: GuestAccessResource
@@ -3701,6 +3702,7 @@ class AsyncClientWithRawResponse:
 
 
 class AsyncClient(AsyncClientBase):
+    def __init__(self, api_key: Optional[str] = None, *, team_id: Optional[str] = None, base_url: Optional[str] = None, timeout: Optional[float] = None, max_retries: Optional[int] = None, max_retry_wait: Optional[float] = None, pool_idle_timeout: Optional[float] = None, proxy: Optional[str] = None, quota: Optional[bool] = None, quota_limit: Optional[int] = None, quota_window: Optional[float] = None) -> None: ...
     audit_log: AsyncAuditLogResource
     groups: AsyncGroupsResource
     guest_access: AsyncGuestAccessResource
@@ -3721,6 +3723,7 @@ class AdminClientWithRawResponse:
 
 
 class AdminClient(AdminClientBase):
+    def __init__(self, base_url: Optional[str] = None, *, token: Optional[str] = None, timeout: Optional[float] = None, max_retries: Optional[int] = None, max_retry_wait: Optional[float] = None, pool_idle_timeout: Optional[float] = None, proxy: Optional[str] = None) -> None: ...
     teams: AdminTeamsResource
     users: AdminUsersResource
     @property
@@ -3736,6 +3739,7 @@ class AsyncAdminClientWithRawResponse:
 
 
 class AsyncAdminClient(AsyncAdminClientBase):
+    def __init__(self, base_url: Optional[str] = None, *, token: Optional[str] = None, timeout: Optional[float] = None, max_retries: Optional[int] = None, max_retry_wait: Optional[float] = None, pool_idle_timeout: Optional[float] = None, proxy: Optional[str] = None) -> None: ...
     teams: AsyncAdminTeamsResource
     users: AsyncAdminUsersResource
     @property
