@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Gathers each language's benchmark results (bench/<lang>/RESULTS.md, written
 by `make -C bindings-<lang> bench`) into bench/RESULTS.md, each between its own
-markers, after the Rust core's section (written by bench/run.sh)."""
+markers, after the Rust core's section (written by bench/run.sh); then the
+old-vs-new comparison (bench/compare/RESULTS.md, written by bench/compare.sh)."""
 
 import pathlib
 import re
 
 BENCH = pathlib.Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
-LANGS = ["python", "node", "c"]
+LANGS = ["python", "node", "c", "compare"]
 
 
 def main() -> None:
