@@ -116,9 +116,21 @@ export interface AdminClientOptions {
   proxy?: string
 }
 
-/** Per-call options: overrides of the client's and a signal that cancels the request. */
+/**
+ * Per-call options: overrides of the client's (the description's `request_options`) and a signal that cancels the request.
+ */
 export interface RequestOptions {
+  /**
+   * Timeout of each attempt.
+   * Range: more than 0, at most 86400000 milliseconds (else a `ValidationError`, rule `range`).
+   * Default: the client's.
+   */
   timeoutMs?: number
+  /**
+   * Retries of a retryable failure (0: never retry).
+   * Range: at least 0, at most 100 (else a `ValidationError`, rule `range`).
+   * Default: the client's.
+   */
   maxRetries?: number
   /** Aborting it cancels the request (the Promise rejects with the signal's reason). */
   signal?: AbortSignal

@@ -304,11 +304,14 @@ function genDts() {
   out += '/* eslint-disable */\n\n'
   out += '/** The SDK version. */\nexport declare const VERSION: string\n\n'
   out += genOptions()
-  out += `/** Per-call options: overrides of the client's and a signal that cancels the request. */
-export interface RequestOptions {
-  timeoutMs?: number
-  maxRetries?: number
-  /** Aborting it cancels the request (the Promise rejects with the signal's reason). */
+  out += jsdoc(["Per-call options: overrides of the client's (the description's `request_options`) and a signal that cancels the request."], '')
+  out += 'export interface RequestOptions {\n'
+  for (const name of desc.request_options.options) {
+    const o = desc.options.find((x) => x.name === name)
+    if (!o) throw new Error(`request option ${name} is not in the options table`)
+    out += jsdoc(optionDoc(o).filter((l) => !l.startsWith('Default')).concat(['Default: the client\'s.']), '  ') + `  ${o.names.node.name}?: ${OPTION_TYPES[o.type]}\n`
+  }
+  out += `  /** Aborting it cancels the request (the Promise rejects with the signal's reason). */
   signal?: AbortSignal
 }
 
