@@ -109,7 +109,7 @@ class ErrorInfo internal constructor(
             mod = "class"
         ctor = "(info: ErrorInfo)" if e["kind"] is None else " internal constructor(info: ErrorInfo)"
         sup = "%s(info)" % parent if parent else "RuntimeException(info.text)"
-        out.append(kdoc(e["doc"] + (" HTTP status %s." % e["statuses"] if e["statuses"] else ""), ""))
+        doc = kdoc(e["doc"], "")
         body = []
         if parent is None:
             body.append("    /** Everything known about the error. */")
@@ -140,7 +140,7 @@ class ErrorInfo internal constructor(
             body.append("            }")
             body.append("        }")
             body.append("    }")
-        out.append("%s %s%s : %s%s\n" % (mod, name, ctor, sup, " {\n" + "\n".join(body) + "\n}" if body else ""))
+        out.append(doc + "%s %s%s : %s%s\n" % (mod, name, ctor, sup, " {\n" + "\n".join(body) + "\n}" if body else ""))
     return "\n".join(out)
 
 

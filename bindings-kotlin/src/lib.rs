@@ -13,6 +13,11 @@
 //! unchanged (one validation, in the core); the environment, the log level,
 //! the runtime and the decoding are the core's.
 
+// NativeError is the record uniffi hands to Kotlin: every attribute of the
+// contract's error tree, by value (uniffi records cannot box). It is built
+// once per failed call, so its size on the error path does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;

@@ -47,7 +47,6 @@ class ErrorInfo internal constructor(
 }
 
 /** Every error of the SDK. */
-
 sealed class ParsecError(info: ErrorInfo) : RuntimeException(info.text) {
     /** Everything known about the error. */
     val info: ErrorInfo = info
@@ -85,14 +84,12 @@ sealed class ParsecError(info: ErrorInfo) : RuntimeException(info.text) {
 }
 
 /** A bad argument or option, caught before any request was sent (Python: also a ValueError). */
-
 class ValidationError internal constructor(info: ErrorInfo) : ParsecError(info) {
     val field: String? get() = info.field
     val rule: String? get() = info.rule
 }
 
 /** A request was attempted and failed. */
-
 sealed class APIError(info: ErrorInfo) : ParsecError(info) {
     val requestId: String? get() = info.requestId
     val retryable: Boolean get() = info.retryable
@@ -101,59 +98,46 @@ sealed class APIError(info: ErrorInfo) : ParsecError(info) {
 }
 
 /** The server answered with an unsuccessful status (any status without a class of its own, 3xx included). */
-
 open class APIStatusError internal constructor(info: ErrorInfo) : APIError(info) {
     val status: Int? get() = info.status
     val body: String? get() = info.body
     val retryAfter: Double? get() = info.retryAfter
 }
 
-/** HTTP 400. HTTP status [400]. */
-
+/** HTTP 400. */
 class BadRequestError internal constructor(info: ErrorInfo) : APIStatusError(info)
 
-/** HTTP 401. HTTP status [401]. */
-
+/** HTTP 401. */
 class AuthenticationError internal constructor(info: ErrorInfo) : APIStatusError(info)
 
-/** HTTP 403. HTTP status [403]. */
-
+/** HTTP 403. */
 class PermissionDeniedError internal constructor(info: ErrorInfo) : APIStatusError(info)
 
-/** HTTP 404. HTTP status [404]. */
-
+/** HTTP 404. */
 class NotFoundError internal constructor(info: ErrorInfo) : APIStatusError(info)
 
-/** HTTP 409. HTTP status [409]. */
-
+/** HTTP 409. */
 class ConflictError internal constructor(info: ErrorInfo) : APIStatusError(info)
 
-/** HTTP 422. HTTP status [422]. */
-
+/** HTTP 422. */
 class UnprocessableEntityError internal constructor(info: ErrorInfo) : APIStatusError(info)
 
-/** HTTP 429, or a client-side quota wait longer than max_retry_wait (retry_after says how long). HTTP status [429]. */
-
+/** HTTP 429, or a client-side quota wait longer than max_retry_wait (retry_after says how long). */
 class RateLimitError internal constructor(info: ErrorInfo) : APIStatusError(info)
 
 /** HTTP 500 and above. */
-
 class InternalServerError internal constructor(info: ErrorInfo) : APIStatusError(info)
 
 /** No connection, or it broke. */
-
 open class APIConnectionError internal constructor(info: ErrorInfo) : APIError(info)
 
 /** An attempt timed out. */
-
 class APITimeoutError internal constructor(info: ErrorInfo) : APIConnectionError(info)
 
 /** The response body could not be decoded. */
-
 class APIResponseError internal constructor(info: ErrorInfo) : APIError(info)
 
 /** A defect inside the SDK (a caught panic); please report it. */
-
 class InternalError internal constructor(info: ErrorInfo) : ParsecError(info)
 
 // ---------------------------------------------------------------- enums
