@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use parsec_teams::describe::REQUEST_OPTIONS;
 use parsec_teams::escape::RawRequest;
 use parsec_teams::options::{duration_value, int_value, OptionType, OptionValues, OPTIONS};
 use parsec_teams::pagination::Paginator;
@@ -374,9 +375,10 @@ impl NativeClient {
             };
             for (k, _) in o.iter() {
                 let k: String = k.extract()?;
-                if k != "timeout" && k != "max_retries" {
-                    let e = Error::validation(format!("options.{k}"), "is not a per-call option (timeout, max_retries)")
-                        .with_rule("unsupported");
+                if !REQUEST_OPTIONS.contains(&k.as_str()) {
+                    let known = REQUEST_OPTIONS.join(", ");
+                    let e =
+                        Error::validation(format!("options.{k}"), format!("is not a per-call option ({known})")).with_rule("unsupported");
                     return Err(errors::to_py(py, &e));
                 }
             }
