@@ -101,8 +101,9 @@
 #define PT_OPTIONS_VERSION 3
 
 /**
- * The outcome of every call. `PT_OK` is 0; every other value is an error
- * class of the API contract (API.md, "Errors"). The values never change.
+ * The outcome of every call. `PT_OK` is 0; every other value is the class
+ * of the error tree (docs/description.json, `errors`) named in its doc.
+ * The values never change.
  */
 typedef enum pt_status {
   /**
@@ -110,63 +111,59 @@ typedef enum pt_status {
    */
   PT_OK = 0,
   /**
-   * A bad argument, caught before any request was sent: a NULL pointer,
-   * invalid UTF-8, invalid JSON, or a parameter breaking a rule of the API
-   * (`pt_error.field` names it).
+   * `ValidationError`: A bad argument or option, caught before any request was sent (Python: also a ValueError).
    */
   PT_ERR_VALIDATION = 1,
   /**
-   * HTTP 400.
+   * `BadRequestError`: HTTP 400.
    */
   PT_ERR_BAD_REQUEST = 2,
   /**
-   * HTTP 401: the key or token was refused.
+   * `AuthenticationError`: HTTP 401.
    */
   PT_ERR_AUTHENTICATION = 3,
   /**
-   * HTTP 403: the key lacks the operation's permission.
+   * `PermissionDeniedError`: HTTP 403.
    */
   PT_ERR_PERMISSION_DENIED = 4,
   /**
-   * HTTP 404.
+   * `NotFoundError`: HTTP 404.
    */
   PT_ERR_NOT_FOUND = 5,
   /**
-   * HTTP 409.
+   * `ConflictError`: HTTP 409.
    */
   PT_ERR_CONFLICT = 6,
   /**
-   * HTTP 422.
+   * `UnprocessableEntityError`: HTTP 422.
    */
   PT_ERR_UNPROCESSABLE = 7,
   /**
-   * HTTP 429, or a client-side quota wait longer than `max_retry_wait_ms`;
-   * `pt_error.retry_after` says how many seconds to wait.
+   * `RateLimitError`: HTTP 429, or a client-side quota wait longer than max_retry_wait (retry_after says how long).
    */
   PT_ERR_RATE_LIMITED = 8,
   /**
-   * HTTP 500 and above.
+   * `InternalServerError`: HTTP 500 and above.
    */
   PT_ERR_SERVER = 9,
   /**
-   * Any other unsuccessful HTTP status (e.g. 405); `pt_error.http_status` has it.
+   * `APIStatusError`: The server answered with an unsuccessful status (any status without a class of its own, 3xx included).
    */
   PT_ERR_API = 10,
   /**
-   * The connection could not be made or broke.
+   * `APIConnectionError`: No connection, or it broke.
    */
   PT_ERR_CONNECTION = 11,
   /**
-   * The request timed out (a kind of connection error).
+   * `APITimeoutError`: An attempt timed out.
    */
   PT_ERR_TIMEOUT = 12,
   /**
-   * The response body could not be decoded.
+   * `APIResponseError`: The response body could not be decoded.
    */
   PT_ERR_DECODE = 13,
   /**
-   * A bug inside the library (a Rust panic, caught at the boundary). The
-   * call did not complete; the process is otherwise unharmed.
+   * `InternalError`: A defect inside the SDK (a caught panic); please report it.
    */
   PT_ERR_INTERNAL = 14,
 } pt_status;
@@ -496,7 +493,7 @@ void pt_iter_free(struct pt_iter *iter);
  * `audit_log.list_events`: Get team audit-log events. Maximum 50 requests in a 5 minute window; the SDK paces calls so the 5 minute block is never earned.
  *
  * `GET /v1/teams/{team_id}/events`; API-key permission: Access Audit Log.
- * Quota `audit_log` (50 requests per 5 minutes): paced on the client side, see `pt_quota_status`.
+ * Quota `audit_log` (paced on the client side, see `pt_quota_status`).
  * Every item, page after page: `pt_iter_new(client, "audit_log.list_events", ...)` (the `iter_events` form of the other languages).
  *
  * Parameters (keys of the `params_json` object):
@@ -544,7 +541,7 @@ enum pt_status pt_groups_list(const struct pt_client *client, const char *params
  * - `show_personal_hosts` (boolean; required; body): When true, host list may include all personal computers belonging to other members in this group. May not be set to true unless allow_connections_within_group is also true.
  * - `_options` (optional): `{"timeout_ms": n, "max_retries": n}` for this call only.
  *
- * Rules (checked before sending): no `show_*` flag is true while `allow_connections_within_group` is false.
+ * Rules (checked before sending): no flag of `show_group_assigned_managed_hosts`, `show_user_assigned_managed_hosts`, `show_personal_hosts` is true while `allow_connections_within_group` is false.
  *
  * Result (`*out_json`, free with `pt_string_free`): the Group object.
  */
@@ -577,7 +574,7 @@ enum pt_status pt_groups_get(const struct pt_client *client, const char *params_
  * - `show_personal_hosts` (boolean; optional; body): When true, host list may include all personal computers belonging to other members in this group. May not be set to true unless allow_connections_within_group is also true.
  * - `_options` (optional): `{"timeout_ms": n, "max_retries": n}` for this call only.
  *
- * Rules (checked before sending): no `show_*` flag is true while `allow_connections_within_group` is false.
+ * Rules (checked before sending): no flag of `show_group_assigned_managed_hosts`, `show_user_assigned_managed_hosts`, `show_personal_hosts` is true while `allow_connections_within_group` is false.
  *
  * Result (`*out_json`, free with `pt_string_free`): the Group object.
  */
@@ -1046,7 +1043,7 @@ enum pt_status pt_invites_list(const struct pt_client *client, const char *param
  * `invites.create`: Create team member invites; they expire one week after creation. Maximum 50 requests in a 5 minute window (paced by the SDK).
  *
  * `POST /v1/teams/{team_id}/member-invites`; API-key permission: Create Team Invites.
- * Quota `invites_create` (50 requests per 5 minutes): paced on the client side, see `pt_quota_status`.
+ * Quota `invites_create` (paced on the client side, see `pt_quota_status`).
  *
  * Parameters (keys of the `params_json` object):
  * - `emails` (list of email address, 1..200 items, unique; required; body): Emails (1..200, unique, valid addresses).
@@ -1105,7 +1102,7 @@ PT_DEPRECATED("deprecated by the service") enum pt_status pt_invites_cancel_depr
  * `invites.resend`: Resend existing team invites, extending their expiry by a week from now. Maximum 50 requests in a 5 minute window (paced by the SDK).
  *
  * `POST /v1/teams/{team_id}/resend-member-invites`; API-key permission: Create Team Invites.
- * Quota `invites_resend` (50 requests per 5 minutes): paced on the client side, see `pt_quota_status`.
+ * Quota `invites_resend` (paced on the client side, see `pt_quota_status`).
  *
  * Parameters (keys of the `params_json` object):
  * - `emails` (list of email address, 1..200 items, unique; required; body): Emails (1..200, unique, valid addresses).

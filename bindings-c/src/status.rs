@@ -1,4 +1,5 @@
-//! Status codes and the error struct: the core's `ErrorKind` mapped in ONE
+//! The error struct and the core's `ErrorKind` mapped to the status codes
+//! (generated into `status_codes` from the description's error tree) in ONE
 //! exhaustive function ([`status_of`]).
 
 use std::ffi::{c_char, c_int, CString};
@@ -6,46 +7,9 @@ use std::ptr;
 
 use parsec_teams::{Error, ErrorKind};
 
-/// The outcome of every call. `PT_OK` is 0; every other value is an error
-/// class of the API contract (API.md, "Errors"). The values never change.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum pt_status {
-    /// Success.
-    PT_OK = 0,
-    /// A bad argument, caught before any request was sent: a NULL pointer,
-    /// invalid UTF-8, invalid JSON, or a parameter breaking a rule of the API
-    /// (`pt_error.field` names it).
-    PT_ERR_VALIDATION = 1,
-    /// HTTP 400.
-    PT_ERR_BAD_REQUEST = 2,
-    /// HTTP 401: the key or token was refused.
-    PT_ERR_AUTHENTICATION = 3,
-    /// HTTP 403: the key lacks the operation's permission.
-    PT_ERR_PERMISSION_DENIED = 4,
-    /// HTTP 404.
-    PT_ERR_NOT_FOUND = 5,
-    /// HTTP 409.
-    PT_ERR_CONFLICT = 6,
-    /// HTTP 422.
-    PT_ERR_UNPROCESSABLE = 7,
-    /// HTTP 429, or a client-side quota wait longer than `max_retry_wait_ms`;
-    /// `pt_error.retry_after` says how many seconds to wait.
-    PT_ERR_RATE_LIMITED = 8,
-    /// HTTP 500 and above.
-    PT_ERR_SERVER = 9,
-    /// Any other unsuccessful HTTP status (e.g. 405); `pt_error.http_status` has it.
-    PT_ERR_API = 10,
-    /// The connection could not be made or broke.
-    PT_ERR_CONNECTION = 11,
-    /// The request timed out (a kind of connection error).
-    PT_ERR_TIMEOUT = 12,
-    /// The response body could not be decoded.
-    PT_ERR_DECODE = 13,
-    /// A bug inside the library (a Rust panic, caught at the boundary). The
-    /// call did not complete; the process is otherwise unharmed.
-    PT_ERR_INTERNAL = 14,
-}
+use crate::status_codes::STATUS_NAMES;
+
+pub use crate::status_codes::pt_status;
 
 /// The one mapping from the core's error kinds to C status codes. Exhaustive
 /// on purpose: a new kind in the core fails to compile here.
@@ -176,24 +140,7 @@ pub unsafe extern "C" fn pt_error_free(error: *mut pt_error) {
 /// value is safe to pass.
 #[no_mangle]
 pub extern "C" fn pt_status_name(status: c_int) -> *const c_char {
-    let name: &'static std::ffi::CStr = match status {
-        0 => c"PT_OK",
-        1 => c"PT_ERR_VALIDATION",
-        2 => c"PT_ERR_BAD_REQUEST",
-        3 => c"PT_ERR_AUTHENTICATION",
-        4 => c"PT_ERR_PERMISSION_DENIED",
-        5 => c"PT_ERR_NOT_FOUND",
-        6 => c"PT_ERR_CONFLICT",
-        7 => c"PT_ERR_UNPROCESSABLE",
-        8 => c"PT_ERR_RATE_LIMITED",
-        9 => c"PT_ERR_SERVER",
-        10 => c"PT_ERR_API",
-        11 => c"PT_ERR_CONNECTION",
-        12 => c"PT_ERR_TIMEOUT",
-        13 => c"PT_ERR_DECODE",
-        14 => c"PT_ERR_INTERNAL",
-        _ => c"PT_ERR_UNKNOWN",
-    };
+    let name = usize::try_from(status).ok().and_then(|i| STATUS_NAMES.get(i)).copied().unwrap_or(c"PT_ERR_UNKNOWN");
     name.as_ptr()
 }
 
