@@ -722,9 +722,10 @@ where
     let query = parts.uri.query().map(str::to_string);
     let user_agent = if logged { parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string) } else { None };
     // Bodies of unauthenticated requests are not kept; long ones are cut.
-    let keep_body = logged && app.authenticated(bearer.as_deref());
+    // (Checked only for a body: the lookup hashes the token, work a GET need not do.)
+    let keep_body = || logged && app.authenticated(bearer.as_deref());
     let (body_size, kept) = match &bytes {
-        Ok(b) if keep_body && !b.is_empty() => (b.len(), Some(Bytes::copy_from_slice(&b[..b.len().min(LOGGED_BODY_CAP)]))),
+        Ok(b) if !b.is_empty() && keep_body() => (b.len(), Some(Bytes::copy_from_slice(&b[..b.len().min(LOGGED_BODY_CAP)]))),
         Ok(b) => (b.len(), None),
         Err(_) => (declared.unwrap_or(0).min(usize::MAX as u64) as usize, None),
     };
