@@ -332,6 +332,7 @@ fun main() {
         }
         contenders += sdk
         contenders += peer.contenders()
+        System.getenv("PROFILE")?.let { return@use profile(contenders, it) }
         val names = contenders.map { it.name }
 
         // Warm-up, in blocks: every contender runs 1,000 sequential gets, 1,000 concurrent
@@ -382,11 +383,35 @@ fun main() {
         val roundsCpu = (processCpuNs() - cpu0) / 1e6
         val roundsWall = (System.nanoTime() - t0) / 1e6
 
-        val md = report(contenders, results, warm, warmPages, warmJit, warmCpu, firstCall, roundsJit, roundsGc, roundsCpu, roundsWall)
+        // The profile's findings (written by hand from `make profile`) follow the figures.
+        val notes = File(root, "bench/kotlin/NOTES.md").takeIf { it.exists() }?.readText()?.let { "\n" + it.trim() + "\n" } ?: ""
+        val md = report(contenders, results, warm, warmPages, warmJit, warmCpu, firstCall, roundsJit, roundsGc, roundsCpu, roundsWall) + notes
         out.writeText(md)
         println(md)
     }
     threads.shutdownNow()
+}
+
+/**
+ * PROFILE="<contender name>/<scenario number 1-3>": that case alone, warmed up, then
+ * in a loop for PROFILE_SECONDS (20) while a profiler (make profile: JFR) records.
+ */
+fun profile(contenders: List<Contender>, spec: String) {
+    val (who, which) = spec.split('/').let { it[0] to it.getOrElse(1) { "1" }.toInt() }
+    val c = contenders.firstOrNull { it.name == who } ?: error("PROFILE: no contender named '$who' among ${contenders.map { it.name }}")
+    val s = scenarios[which - 1]
+    val run = s.pick(c) ?: error("PROFILE: ${c.name} does not run '${s.title}'")
+    val per = s.n / 10
+    repeat(10) { run(it * per, per) }
+    val seconds = env("PROFILE_SECONDS", 20)
+    val sample = Sample()
+    val end = System.nanoTime() + seconds * 1_000_000_000L
+    var i = 0
+    while (System.nanoTime() < end) {
+        timed(sample, per) { run(i * per, per) }
+        i++
+    }
+    println("profiled ${c.name}, ${s.title}: ${sample.n} calls, ${fmt(sample.rate())} ${s.unit}, ${fmt(sample.cpuUs(), 1)} µs CPU per call")
 }
 
 fun report(
