@@ -251,6 +251,24 @@ pub unsafe extern "C" fn pt_admin_client_options_init(options: *mut pt_admin_cli
     };
 }
 
+/// The fields both options structs share (the transport options), read into
+/// `$v` up to the fields `$version` has.
+macro_rules! transport {
+    ($o:expr, $version:expr, $v:expr) => {
+        $v.timeout = millis(field!($o, timeout_ms));
+        $v.max_retries = whole(field!($o, max_retries));
+        $v.max_retry_wait = millis(field!($o, max_retry_wait_ms));
+        if $version >= 2 {
+            let proxy = field!($o, proxy);
+            // SAFETY: NULL or NUL-terminated (header contract).
+            $v.proxy = unsafe { opt_string(proxy, "proxy") }?;
+        }
+        if $version >= 3 {
+            $v.pool_idle_timeout = millis(field!($o, pool_idle_timeout_ms));
+        }
+    };
+}
+
 /// The values of a C options struct, passed to the core unchanged but for the
 /// unit (milliseconds to seconds): the core checks them (one rule set for every
 /// language) and fills in what is not set from the environment and its defaults.
@@ -266,21 +284,11 @@ unsafe fn client_options(o: *const pt_client_options) -> Result<ClientOptions> {
             v.team_id = opt_string(team_id, "team_id")?;
             v.base_url = opt_string(base_url, "base_url")?;
         }
-        v.timeout = millis(field!(o, timeout_ms));
-        v.max_retries = whole(field!(o, max_retries));
-        v.max_retry_wait = millis(field!(o, max_retry_wait_ms));
         v.quota_limit = whole(field!(o, quota_limit));
         v.quota_window = millis(field!(o, quota_window_ms));
         let pacing = field!(o, quota_pacing);
         v.quota_pacing = (pacing >= 0).then_some(pacing > 0);
-        if version >= 2 {
-            let proxy = field!(o, proxy);
-            // SAFETY: as above.
-            v.proxy = unsafe { opt_string(proxy, "proxy") }?;
-        }
-        if version >= 3 {
-            v.pool_idle_timeout = millis(field!(o, pool_idle_timeout_ms));
-        }
+        transport!(o, version, v);
     }
     ClientOptions::from_values(&v)
 }
@@ -297,17 +305,7 @@ unsafe fn admin_options(o: *const pt_admin_client_options) -> Result<AdminClient
             v.base_url = opt_string(base_url, "base_url")?;
             v.token = opt_string(token, "token")?;
         }
-        v.timeout = millis(field!(o, timeout_ms));
-        v.max_retries = whole(field!(o, max_retries));
-        v.max_retry_wait = millis(field!(o, max_retry_wait_ms));
-        if version >= 2 {
-            let proxy = field!(o, proxy);
-            // SAFETY: as above.
-            v.proxy = unsafe { opt_string(proxy, "proxy") }?;
-        }
-        if version >= 3 {
-            v.pool_idle_timeout = millis(field!(o, pool_idle_timeout_ms));
-        }
+        transport!(o, version, v);
     }
     AdminClientOptions::from_values(&v)
 }
