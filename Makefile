@@ -15,10 +15,10 @@ export CARGO_TERM_COLOR ?= never
 # napi CLI always does: the Python, Node and C release builds then share one
 # target/<triple>/release instead of compiling the dependency tree twice.
 export CARGO_BUILD_TARGET ?= $(shell rustc -vV | sed -n 's/^host: //p')
-BINDINGS := bindings-python bindings-node bindings-c
+BINDINGS := bindings-python bindings-node bindings-c bindings-kotlin
 
 .PHONY: all build demo demo-rust test test-rust lint bench bench-rust bench-results clean check-versions check-description describe generate generate-docs check-docs conformance package fuzz fuzz-build fuzz-smoke soak \
-	$(addprefix demo-,python node c) $(addprefix test-,python node c) $(addprefix bench-,python node c)
+	$(addprefix demo-,python node c kotlin) $(addprefix test-,python node c kotlin) $(addprefix bench-,python node c kotlin)
 
 all: build
 
@@ -26,7 +26,7 @@ build:
 	$(CARGO) build --workspace --all-targets
 
 # ---- demo -----------------------------------------------------------------
-demo: demo-rust demo-python demo-node demo-c
+demo: demo-rust demo-python demo-node demo-c demo-kotlin
 
 demo-rust:
 	$(CARGO) run --quiet -p parsec-teams --example onboard
@@ -34,8 +34,12 @@ demo-rust:
 demo-python demo-node demo-c: demo-%:
 	$(MAKE) -C bindings-$* demo
 
+# The Kotlin demo lives in examples/kotlin (it builds bindings-kotlin's jar first).
+demo-kotlin:
+	$(MAKE) -C examples/kotlin demo
+
 # ---- test -----------------------------------------------------------------
-test: check-versions check-description check-docs lint test-rust test-python test-node test-c fuzz-smoke
+test: check-versions check-description check-docs lint test-rust test-python test-node test-c test-kotlin conformance fuzz-smoke
 	@echo "make test: every layer passed"
 
 lint:
@@ -75,6 +79,7 @@ generate:
 	$(MAKE) -C bindings-python generate
 	$(MAKE) -C bindings-node generate
 	$(MAKE) -C bindings-c header
+	$(MAKE) -C bindings-kotlin generate
 
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
@@ -82,20 +87,29 @@ test-rust:
 test-python test-node test-c: test-%:
 	$(MAKE) -C bindings-$* test
 
+# Kotlin: freshness of the generated layer, the JUnit suite and the Java program.
+# Its cargo tests run in test-rust and its conformance surface in `conformance`
+# (both part of `test`); `make -C bindings-kotlin test` runs all of them alone.
+test-kotlin:
+	$(MAKE) -C bindings-kotlin check-generated junit java-test
+
 # The cross-language conformance scenarios (tests/conformance/README.md): one line
-# per surface, `conformance <surface>: P passed, F failed`; known drift in
-# tests/conformance/KNOWN_DRIFT.md (not yet part of `test` while it has any).
+# per surface (Rust, Python sync and async, Node, C, Kotlin),
+# `conformance <surface>: P passed, F failed`; part of `test`.
 conformance:
 	@bash tests/conformance/run.sh
 
 # ---- bench ----------------------------------------------------------------
-bench: bench-rust bench-python bench-node bench-c bench-results
+bench: bench-rust bench-python bench-node bench-c bench-kotlin bench-results
 
 bench-rust:
 	bash bench/run.sh
 
 bench-python bench-node bench-c: bench-%:
 	$(MAKE) -C bindings-$* bench
+
+bench-kotlin:
+	$(MAKE) -C bench/kotlin bench
 
 # Gathers each language's results (bench/<lang>/RESULTS.md) into bench/RESULTS.md.
 bench-results:
