@@ -289,18 +289,23 @@ def c_call(op, recv, args):
     return "pt_status s = %s(%s, %s, &json, &err);" % (op["names"]["c"]["function"], recv, c_params(args))
 
 
-def kt_value(v):
+def kt_value(v, t=None):
+    """A Kotlin literal of `v`; an enum value as the generated enum class's
+    constant (`Direction.INCOMING`), named as bindings-kotlin/codegen does."""
+    t = t or {}
+    if t.get("type") == "enum":
+        return "%s.%s" % (t["name"], v.upper())
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, list):
-        return "listOf(%s)" % ", ".join(kt_value(x) for x in v)
+        return "listOf(%s)" % ", ".join(kt_value(x, t.get("item")) for x in v)
     if isinstance(v, int):
         return str(v)
     return json.dumps(v)
 
 
 def kotlin_call(op, recv, args, method):
-    kw = ", ".join("%s = %s" % (p["names"]["kotlin"], kt_value(v)) for p, (v, t) in args)
+    kw = ", ".join("%s = %s" % (p["names"]["kotlin"], kt_value(v, t)) for p, (v, t) in args)
     return "%s.%s.%s(%s)" % (recv, op["names"]["kotlin"]["resource"], method, kw)
 
 
