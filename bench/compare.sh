@@ -96,7 +96,7 @@ fi
 new_rev="$(git -C "$new" rev-parse HEAD)"
 build_tree "$new" "$new_target" "$new_venv"
 
-# The C client, once per build, against that build's header and shared library.
+# The C client (bench/c/bench_members_get.c, the C bench's), once per build, against that build's header and library.
 cbuild="$root/target/bench-compare"
 mkdir -p "$cbuild"
 for side in old new; do
@@ -106,7 +106,7 @@ for side in old new; do
   mkdir -p "$lib"
   ln -sfn "$out/libparsec_teams_c.so" "$lib/libparsec_teams.so.0"
   ln -sfn "$out/libparsec_teams_c.so" "$lib/libparsec_teams.so"
-  cc -O2 -std=c99 -Wall -Wextra -Werror -I "$tree/bindings-c/include" "$here/compare/client_c.c" \
+  cc -O2 -std=c99 -Wall -Wextra -Werror -I "$tree/bindings-c/include" "$here/c/bench_members_get.c" \
     -L "$lib" -lparsec_teams -Wl,-rpath,"$lib" -lpthread -o "$cbuild/client_c_$side"
 done
 

@@ -1,7 +1,7 @@
 /*
  * The C side of the C-layer benchmark (make -C bindings-c bench):
  *
- *   bench_members_get CALLS THREADS WARMUP
+ *   bench_members_get CALLS THREADS WARMUP [--handshake]
  *
  * One pt_client (configured from PARSEC_BASE_URL / PARSEC_API_KEY) shared by
  * THREADS pthreads making CALLS pt_members_get calls in all, after WARMUP
@@ -9,6 +9,11 @@
  * process's CPU time (getrusage, user + system) of the measured part. The
  * driver (bench/c/bench_driver.rs) runs it in rounds interleaved with the same
  * calls made through the Rust core directly.
+ *
+ * --handshake (for bench/compare.sh): after the warm-up, print "warm" and wait
+ * for a line on stdin before the measured calls, and after the result line wait
+ * for another line (or EOF) before exiting, so that a driver can sample the
+ * mock's CPU and dump a traced process's counts around exactly those calls.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -77,12 +82,14 @@ int main(int argc, char **argv) {
     int calls = argc > 1 ? atoi(argv[1]) : 10000;
     int threads = argc > 2 ? atoi(argv[2]) : 8;
     int warmup = argc > 3 ? atoi(argv[3]) : 400;
+    int handshake = argc > 4 && strcmp(argv[4], "--handshake") == 0;
+    char line[16];
     pt_error *err = NULL;
     pt_client *client;
     double t0, c0, wall, cpu;
     int errors;
     if (threads < 1 || threads > 64 || calls < threads) {
-        fprintf(stderr, "usage: %s CALLS THREADS(1..64) WARMUP\n", argv[0]);
+        fprintf(stderr, "usage: %s CALLS THREADS(1..64) WARMUP [--handshake]\n", argv[0]);
         return 2;
     }
     client = pt_client_new(NULL, &err);
@@ -96,6 +103,11 @@ int main(int argc, char **argv) {
         pt_client_free(client);
         return 1;
     }
+    if (handshake) {
+        printf("warm\n");
+        fflush(stdout);
+        if (fgets(line, sizeof line, stdin) == NULL) line[0] = 0;
+    }
     t0 = now_s();
     c0 = cpu_s();
     errors = run_calls(client, calls, threads);
@@ -103,6 +115,8 @@ int main(int argc, char **argv) {
     wall = now_s() - t0;
     printf("{\"calls\": %d, \"threads\": %d, \"errors\": %d, \"wall_s\": %.6f, \"cpu_s\": %.6f}\n", calls,
            threads, errors, wall, cpu);
+    fflush(stdout);
+    if (handshake && fgets(line, sizeof line, stdin) == NULL) line[0] = 0;
     pt_client_free(client);
     return errors == 0 ? 0 : 1;
 }

@@ -140,7 +140,8 @@ class Build:
         if lang == "python":
             return [s["python"], str(HERE / "client_py.py"), case, str(n)]
         if lang == "c":
-            return [s["c"], case, str(n)]
+            # bench/c/bench_members_get.c: CALLS THREADS WARMUP --handshake
+            return [s["c"], str(n), "8" if case == "conc" else "1", "400" if case == "conc" else "50", "--handshake"]
         if lang == "rust":
             which, kase = case.split(":") if ":" in case else ("core", case)
             return [s["rust"], "--callgrind-child", which, kase, str(n)]
