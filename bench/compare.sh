@@ -112,7 +112,7 @@ done
 
 old_desc="$(git -C "$root" log -1 --format='%h %s' "$old_rev" | cut -c1-80)"
 new_desc="$(git -C "$root" log -1 --format='%h %s' "$new_rev" | cut -c1-80)"
-if [ -n "$(git -C "$new" status --porcelain --untracked-files=no -- core mock bindings-node bindings-python bindings-c bench Cargo.toml Cargo.lock)" ]; then
+if [ -n "$(git -C "$new" status --porcelain --untracked-files=no -- core mock bindings-node bindings-python bindings-c bench Cargo.toml Cargo.lock ':(exclude)*.md')" ]; then
   new_desc="$new_desc, with uncommitted changes"
 fi
 OLD_REV="$old_rev" OLD_DESC="$old_desc" OLD_TREE="$old" OLD_TARGET="$old_target" OLD_PY="$old_venv/bin/python" \
