@@ -200,28 +200,52 @@ FIELD_TYPES = {
 
 
 def gen_model(name, fields, doc):
+    """A data class: the known fields as constructor properties (so `copy`,
+    `componentN`, `equals` and `toString` cover them) and, last, `extra`: every
+    entry of the object the typed fields do not hold (unknown keys, and a known
+    key sent with a value of another type), so nothing the server sent is lost
+    and equality compares unknown fields too. `raw` is built from both."""
     out = [kdoc(doc, "")]
-    props = []
+    props, reads, raws, cases = [], [], [], []
     for f in fields:
         if f["type"] not in FIELD_TYPES:
             raise SystemExit("gen_kotlin: unknown field type %r" % f["type"])
+        kname = camel(f["name"])
+        if kname in ("extra", "raw"):
+            raise SystemExit("gen_kotlin: model %s has a field named %r, which the model class uses" % (name, kname))
         kt, read = FIELD_TYPES[f["type"]]
-        props.append("    val %s: %s = %s," % (ident(camel(f["name"])), kt, read % ("raw[%s]" % q(f["name"]))))
-    out.append("class %s(\n    /** Every field as received, unknown ones included. */\n    override val raw: Map<String, Any?> = emptyMap(),\n" % name)
+        k = ident(kname)
+        props.append("    val %s: %s = null," % (k, kt))
+        reads.append("            val %s = %s" % (k, read % ("m[%s]" % q(f["name"]))))
+        raws.append("            if (%s != null) m[%s] = %s" % (k, q(f["name"]), k))
+        cases.append("                %s -> if (%s == null && v != null) extra[k] = v" % (q(f["name"]), k))
+    out.append("data class %s @JvmOverloads constructor(" % name)
     out.append("\n".join(props))
+    out.append("    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */")
+    out.append("    override val extra: Map<String, Any?> = emptyMap(),")
     out.append(") : Model() {")
-    out.append("    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)")
-    out.append("")
-    out.append("    override fun equals(other: Any?): Boolean = other is %s && other.raw == raw" % name)
-    out.append("")
-    out.append("    override fun hashCode(): Int = raw.hashCode()")
+    out.append("    /** Every field: the typed ones that are not null (wire names), then [extra]. */")
+    out.append("    override val raw: Map<String, Any?>")
+    out.append("        get() {")
+    out.append("            val m = LinkedHashMap<String, Any?>()")
+    out.extend(raws)
+    out.append("            for ((k, v) in extra) if (k !in m) m[k] = v")
+    out.append("            return m")
+    out.append("        }")
     out.append("")
     out.append("    companion object {")
-    out.append("        private val KNOWN = setOf(%s)" % ", ".join(q(f["name"]) for f in fields))
-    out.append("")
-    out.append("        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */")
+    out.append("        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */")
     out.append("        @JvmStatic")
-    out.append("        fun from(value: Any?): %s = %s(Read.obj(value))" % (name, name))
+    out.append("        fun from(value: Any?): %s {" % name)
+    out.append("            val m = Read.obj(value)")
+    out.extend(reads)
+    out.append("            val extra = LinkedHashMap<String, Any?>()")
+    out.append("            for ((k, v) in m) when (k) {")
+    out.extend(cases)
+    out.append("                else -> extra[k] = v")
+    out.append("            }")
+    out.append("            return %s(%s, extra)" % (name, ", ".join(ident(camel(f["name"])) for f in fields)))
+    out.append("        }")
     out.append("    }")
     out.append("}\n")
     return "\n".join(out)
@@ -475,7 +499,7 @@ def generate():
         "",
     ]
     for name, m in d["models"].items():
-        parts.append(gen_model(name, m["fields"], "A `%s` as the server sent it (unknown fields kept in [raw] / [extra])." % name))
+        parts.append(gen_model(name, m["fields"], "A `%s` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all)." % name))
     parts.append("// ---------------------------------------------------------------- envelopes\n")
     parts.append(gen_envelopes(d["envelopes"]))
     parts.append("// ---------------------------------------------------------------- resources\n")

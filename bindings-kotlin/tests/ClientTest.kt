@@ -95,6 +95,36 @@ class ClientTest {
     }
 
     @Test
+    fun results_are_data_classes_that_keep_unknown_fields() = runBlocking {
+        // The mock's member 1 carries `is_owner`, a field Member does not model.
+        val owner = client.members.get(userId = 1)
+        assertEquals(true, owner.extra["is_owner"])
+        val (userId, email) = owner
+        assertEquals(1L, userId)
+        assertEquals("ada.lovelace@example.com", email)
+        assertEquals(owner, client.members.get(userId = 1), "equal when every field, unknown ones too, is equal")
+        assertEquals(owner.hashCode(), client.members.get(userId = 1).hashCode())
+        val renamed = owner.copy(name = "Ada King")
+        assertEquals("Ada King", renamed.name)
+        assertEquals(owner.email, renamed.email)
+        assertEquals(true, renamed.extra["is_owner"], "copy keeps the unknown fields")
+        assertEquals(mapOf("name" to "Ada King", "is_owner" to true), renamed.raw.filterKeys { it == "name" || it == "is_owner" })
+        assertFalse(renamed == owner)
+        assertEquals(owner, renamed.copy(name = owner.name))
+        assertFalse(owner == owner.copy(extra = owner.extra - "is_owner"), "an unknown field takes part in equality")
+        assertTrue("is_owner=true" in owner.toString(), owner.toString())
+        // A body the model only partly knows: a new field and a known one with another type are both kept.
+        fault(
+            "path" to "/v1/teams/*/members/2", "status" to 200, "times" to 1,
+            "body" to """{"data": {"user_id": 2, "email": "b@example.com", "name": 7, "nickname": "bo"}}""",
+        )
+        val odd = client.members.get(userId = 2)
+        assertEquals(Member(userId = 2, email = "b@example.com", extra = mapOf("name" to 7L, "nickname" to "bo")), odd)
+        assertNull(odd.name)
+        assertEquals(mapOf("user_id" to 2L, "email" to "b@example.com", "name" to 7L, "nickname" to "bo"), odd.raw)
+    }
+
+    @Test
     fun raw_response_carries_status_and_request_id() {
         val r = client.members.getWithResponseBlocking(userId = 3)
         assertEquals(200, r.status)

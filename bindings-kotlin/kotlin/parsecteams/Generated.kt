@@ -170,264 +170,507 @@ enum class Direction(override val wire: String) : WireEnum {
 
 // ---------------------------------------------------------------- models
 
-/** A `Member` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `Member` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class Member(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val userId: Long? = Read.long(raw["user_id"]),
-    val email: String? = Read.string(raw["email"]),
-    val name: String? = Read.string(raw["name"]),
-    val isAdmin: Boolean? = Read.bool(raw["is_admin"]),
-    val groupIds: List<Long>? = Read.longs(raw["group_ids"]),
-    val teamAppRuleId: String? = Read.string(raw["team_app_rule_id"]),
-    val createdAt: String? = Read.string(raw["created_at"]),
+data class Member @JvmOverloads constructor(
+    val userId: Long? = null,
+    val email: String? = null,
+    val name: String? = null,
+    val isAdmin: Boolean? = null,
+    val groupIds: List<Long>? = null,
+    val teamAppRuleId: String? = null,
+    val createdAt: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is Member && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (userId != null) m["user_id"] = userId
+            if (email != null) m["email"] = email
+            if (name != null) m["name"] = name
+            if (isAdmin != null) m["is_admin"] = isAdmin
+            if (groupIds != null) m["group_ids"] = groupIds
+            if (teamAppRuleId != null) m["team_app_rule_id"] = teamAppRuleId
+            if (createdAt != null) m["created_at"] = createdAt
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("user_id", "email", "name", "is_admin", "group_ids", "team_app_rule_id", "created_at")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): Member = Member(Read.obj(value))
+        fun from(value: Any?): Member {
+            val m = Read.obj(value)
+            val userId = Read.long(m["user_id"])
+            val email = Read.string(m["email"])
+            val name = Read.string(m["name"])
+            val isAdmin = Read.bool(m["is_admin"])
+            val groupIds = Read.longs(m["group_ids"])
+            val teamAppRuleId = Read.string(m["team_app_rule_id"])
+            val createdAt = Read.string(m["created_at"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "user_id" -> if (userId == null && v != null) extra[k] = v
+                "email" -> if (email == null && v != null) extra[k] = v
+                "name" -> if (name == null && v != null) extra[k] = v
+                "is_admin" -> if (isAdmin == null && v != null) extra[k] = v
+                "group_ids" -> if (groupIds == null && v != null) extra[k] = v
+                "team_app_rule_id" -> if (teamAppRuleId == null && v != null) extra[k] = v
+                "created_at" -> if (createdAt == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return Member(userId, email, name, isAdmin, groupIds, teamAppRuleId, createdAt, extra)
+        }
     }
 }
 
-/** A `Group` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `Group` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class Group(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val id: Long? = Read.long(raw["id"]),
-    val name: String? = Read.string(raw["name"]),
-    val allowConnectionsWithinGroup: Boolean? = Read.bool(raw["allow_connections_within_group"]),
-    val showGroupAssignedManagedHosts: Boolean? = Read.bool(raw["show_group_assigned_managed_hosts"]),
-    val showUserAssignedManagedHosts: Boolean? = Read.bool(raw["show_user_assigned_managed_hosts"]),
-    val showPersonalHosts: Boolean? = Read.bool(raw["show_personal_hosts"]),
-    val permittedGroups: List<Any?>? = Read.list(raw["permitted_groups"]),
-    val createdAt: String? = Read.string(raw["created_at"]),
+data class Group @JvmOverloads constructor(
+    val id: Long? = null,
+    val name: String? = null,
+    val allowConnectionsWithinGroup: Boolean? = null,
+    val showGroupAssignedManagedHosts: Boolean? = null,
+    val showUserAssignedManagedHosts: Boolean? = null,
+    val showPersonalHosts: Boolean? = null,
+    val permittedGroups: List<Any?>? = null,
+    val createdAt: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is Group && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (id != null) m["id"] = id
+            if (name != null) m["name"] = name
+            if (allowConnectionsWithinGroup != null) m["allow_connections_within_group"] = allowConnectionsWithinGroup
+            if (showGroupAssignedManagedHosts != null) m["show_group_assigned_managed_hosts"] = showGroupAssignedManagedHosts
+            if (showUserAssignedManagedHosts != null) m["show_user_assigned_managed_hosts"] = showUserAssignedManagedHosts
+            if (showPersonalHosts != null) m["show_personal_hosts"] = showPersonalHosts
+            if (permittedGroups != null) m["permitted_groups"] = permittedGroups
+            if (createdAt != null) m["created_at"] = createdAt
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("id", "name", "allow_connections_within_group", "show_group_assigned_managed_hosts", "show_user_assigned_managed_hosts", "show_personal_hosts", "permitted_groups", "created_at")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): Group = Group(Read.obj(value))
+        fun from(value: Any?): Group {
+            val m = Read.obj(value)
+            val id = Read.long(m["id"])
+            val name = Read.string(m["name"])
+            val allowConnectionsWithinGroup = Read.bool(m["allow_connections_within_group"])
+            val showGroupAssignedManagedHosts = Read.bool(m["show_group_assigned_managed_hosts"])
+            val showUserAssignedManagedHosts = Read.bool(m["show_user_assigned_managed_hosts"])
+            val showPersonalHosts = Read.bool(m["show_personal_hosts"])
+            val permittedGroups = Read.list(m["permitted_groups"])
+            val createdAt = Read.string(m["created_at"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "id" -> if (id == null && v != null) extra[k] = v
+                "name" -> if (name == null && v != null) extra[k] = v
+                "allow_connections_within_group" -> if (allowConnectionsWithinGroup == null && v != null) extra[k] = v
+                "show_group_assigned_managed_hosts" -> if (showGroupAssignedManagedHosts == null && v != null) extra[k] = v
+                "show_user_assigned_managed_hosts" -> if (showUserAssignedManagedHosts == null && v != null) extra[k] = v
+                "show_personal_hosts" -> if (showPersonalHosts == null && v != null) extra[k] = v
+                "permitted_groups" -> if (permittedGroups == null && v != null) extra[k] = v
+                "created_at" -> if (createdAt == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return Group(id, name, allowConnectionsWithinGroup, showGroupAssignedManagedHosts, showUserAssignedManagedHosts, showPersonalHosts, permittedGroups, createdAt, extra)
+        }
     }
 }
 
-/** A `Machine` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `Machine` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class Machine(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val id: String? = Read.string(raw["id"]),
-    val peerId: String? = Read.string(raw["peer_id"]),
-    val name: String? = Read.string(raw["name"]),
-    val userId: Long? = Read.long(raw["user_id"]),
-    val email: String? = Read.string(raw["email"]),
-    val teamGroupIds: List<Long>? = Read.longs(raw["team_group_ids"]),
-    val reservedEmail: String? = Read.string(raw["reserved_email"]),
-    val assignment: String? = Read.string(raw["assignment"]),
-    val isOnline: Boolean? = Read.bool(raw["is_online"]),
-    val isGuestAccess: Boolean? = Read.bool(raw["is_guest_access"]),
-    val teamAppRuleId: String? = Read.string(raw["team_app_rule_id"]),
-    val createdAt: String? = Read.string(raw["created_at"]),
+data class Machine @JvmOverloads constructor(
+    val id: String? = null,
+    val peerId: String? = null,
+    val name: String? = null,
+    val userId: Long? = null,
+    val email: String? = null,
+    val teamGroupIds: List<Long>? = null,
+    val reservedEmail: String? = null,
+    val assignment: String? = null,
+    val isOnline: Boolean? = null,
+    val isGuestAccess: Boolean? = null,
+    val teamAppRuleId: String? = null,
+    val createdAt: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is Machine && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (id != null) m["id"] = id
+            if (peerId != null) m["peer_id"] = peerId
+            if (name != null) m["name"] = name
+            if (userId != null) m["user_id"] = userId
+            if (email != null) m["email"] = email
+            if (teamGroupIds != null) m["team_group_ids"] = teamGroupIds
+            if (reservedEmail != null) m["reserved_email"] = reservedEmail
+            if (assignment != null) m["assignment"] = assignment
+            if (isOnline != null) m["is_online"] = isOnline
+            if (isGuestAccess != null) m["is_guest_access"] = isGuestAccess
+            if (teamAppRuleId != null) m["team_app_rule_id"] = teamAppRuleId
+            if (createdAt != null) m["created_at"] = createdAt
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("id", "peer_id", "name", "user_id", "email", "team_group_ids", "reserved_email", "assignment", "is_online", "is_guest_access", "team_app_rule_id", "created_at")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): Machine = Machine(Read.obj(value))
+        fun from(value: Any?): Machine {
+            val m = Read.obj(value)
+            val id = Read.string(m["id"])
+            val peerId = Read.string(m["peer_id"])
+            val name = Read.string(m["name"])
+            val userId = Read.long(m["user_id"])
+            val email = Read.string(m["email"])
+            val teamGroupIds = Read.longs(m["team_group_ids"])
+            val reservedEmail = Read.string(m["reserved_email"])
+            val assignment = Read.string(m["assignment"])
+            val isOnline = Read.bool(m["is_online"])
+            val isGuestAccess = Read.bool(m["is_guest_access"])
+            val teamAppRuleId = Read.string(m["team_app_rule_id"])
+            val createdAt = Read.string(m["created_at"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "id" -> if (id == null && v != null) extra[k] = v
+                "peer_id" -> if (peerId == null && v != null) extra[k] = v
+                "name" -> if (name == null && v != null) extra[k] = v
+                "user_id" -> if (userId == null && v != null) extra[k] = v
+                "email" -> if (email == null && v != null) extra[k] = v
+                "team_group_ids" -> if (teamGroupIds == null && v != null) extra[k] = v
+                "reserved_email" -> if (reservedEmail == null && v != null) extra[k] = v
+                "assignment" -> if (assignment == null && v != null) extra[k] = v
+                "is_online" -> if (isOnline == null && v != null) extra[k] = v
+                "is_guest_access" -> if (isGuestAccess == null && v != null) extra[k] = v
+                "team_app_rule_id" -> if (teamAppRuleId == null && v != null) extra[k] = v
+                "created_at" -> if (createdAt == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return Machine(id, peerId, name, userId, email, teamGroupIds, reservedEmail, assignment, isOnline, isGuestAccess, teamAppRuleId, createdAt, extra)
+        }
     }
 }
 
-/** A `GuestInvite` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `GuestInvite` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class GuestInvite(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val id: String? = Read.string(raw["id"]),
-    val guestEmail: String? = Read.string(raw["guest_email"]),
-    val hostPeerId: String? = Read.string(raw["host_peer_id"]),
-    val eventName: String? = Read.string(raw["event_name"]),
-    val keyboard: Boolean? = Read.bool(raw["keyboard"]),
-    val mouse: Boolean? = Read.bool(raw["mouse"]),
-    val gamepad: Boolean? = Read.bool(raw["gamepad"]),
-    val timeZone: String? = Read.string(raw["time_zone"]),
-    val message: String? = Read.string(raw["message"]),
-    val startsAt: String? = Read.string(raw["starts_at"]),
-    val expiresAt: String? = Read.string(raw["expires_at"]),
-    val createdAt: String? = Read.string(raw["created_at"]),
+data class GuestInvite @JvmOverloads constructor(
+    val id: String? = null,
+    val guestEmail: String? = null,
+    val hostPeerId: String? = null,
+    val eventName: String? = null,
+    val keyboard: Boolean? = null,
+    val mouse: Boolean? = null,
+    val gamepad: Boolean? = null,
+    val timeZone: String? = null,
+    val message: String? = null,
+    val startsAt: String? = null,
+    val expiresAt: String? = null,
+    val createdAt: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is GuestInvite && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (id != null) m["id"] = id
+            if (guestEmail != null) m["guest_email"] = guestEmail
+            if (hostPeerId != null) m["host_peer_id"] = hostPeerId
+            if (eventName != null) m["event_name"] = eventName
+            if (keyboard != null) m["keyboard"] = keyboard
+            if (mouse != null) m["mouse"] = mouse
+            if (gamepad != null) m["gamepad"] = gamepad
+            if (timeZone != null) m["time_zone"] = timeZone
+            if (message != null) m["message"] = message
+            if (startsAt != null) m["starts_at"] = startsAt
+            if (expiresAt != null) m["expires_at"] = expiresAt
+            if (createdAt != null) m["created_at"] = createdAt
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("id", "guest_email", "host_peer_id", "event_name", "keyboard", "mouse", "gamepad", "time_zone", "message", "starts_at", "expires_at", "created_at")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): GuestInvite = GuestInvite(Read.obj(value))
+        fun from(value: Any?): GuestInvite {
+            val m = Read.obj(value)
+            val id = Read.string(m["id"])
+            val guestEmail = Read.string(m["guest_email"])
+            val hostPeerId = Read.string(m["host_peer_id"])
+            val eventName = Read.string(m["event_name"])
+            val keyboard = Read.bool(m["keyboard"])
+            val mouse = Read.bool(m["mouse"])
+            val gamepad = Read.bool(m["gamepad"])
+            val timeZone = Read.string(m["time_zone"])
+            val message = Read.string(m["message"])
+            val startsAt = Read.string(m["starts_at"])
+            val expiresAt = Read.string(m["expires_at"])
+            val createdAt = Read.string(m["created_at"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "id" -> if (id == null && v != null) extra[k] = v
+                "guest_email" -> if (guestEmail == null && v != null) extra[k] = v
+                "host_peer_id" -> if (hostPeerId == null && v != null) extra[k] = v
+                "event_name" -> if (eventName == null && v != null) extra[k] = v
+                "keyboard" -> if (keyboard == null && v != null) extra[k] = v
+                "mouse" -> if (mouse == null && v != null) extra[k] = v
+                "gamepad" -> if (gamepad == null && v != null) extra[k] = v
+                "time_zone" -> if (timeZone == null && v != null) extra[k] = v
+                "message" -> if (message == null && v != null) extra[k] = v
+                "starts_at" -> if (startsAt == null && v != null) extra[k] = v
+                "expires_at" -> if (expiresAt == null && v != null) extra[k] = v
+                "created_at" -> if (createdAt == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return GuestInvite(id, guestEmail, hostPeerId, eventName, keyboard, mouse, gamepad, timeZone, message, startsAt, expiresAt, createdAt, extra)
+        }
     }
 }
 
-/** A `MemberInvite` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `MemberInvite` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class MemberInvite(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val email: String? = Read.string(raw["email"]),
-    val joinUrl: String? = Read.string(raw["join_url"]),
-    val groupId: Long? = Read.long(raw["group_id"]),
-    val teamAppRuleId: String? = Read.string(raw["team_app_rule_id"]),
-    val expiresAt: String? = Read.string(raw["expires_at"]),
-    val createdAt: String? = Read.string(raw["created_at"]),
+data class MemberInvite @JvmOverloads constructor(
+    val email: String? = null,
+    val joinUrl: String? = null,
+    val groupId: Long? = null,
+    val teamAppRuleId: String? = null,
+    val expiresAt: String? = null,
+    val createdAt: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is MemberInvite && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (email != null) m["email"] = email
+            if (joinUrl != null) m["join_url"] = joinUrl
+            if (groupId != null) m["group_id"] = groupId
+            if (teamAppRuleId != null) m["team_app_rule_id"] = teamAppRuleId
+            if (expiresAt != null) m["expires_at"] = expiresAt
+            if (createdAt != null) m["created_at"] = createdAt
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("email", "join_url", "group_id", "team_app_rule_id", "expires_at", "created_at")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): MemberInvite = MemberInvite(Read.obj(value))
+        fun from(value: Any?): MemberInvite {
+            val m = Read.obj(value)
+            val email = Read.string(m["email"])
+            val joinUrl = Read.string(m["join_url"])
+            val groupId = Read.long(m["group_id"])
+            val teamAppRuleId = Read.string(m["team_app_rule_id"])
+            val expiresAt = Read.string(m["expires_at"])
+            val createdAt = Read.string(m["created_at"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "email" -> if (email == null && v != null) extra[k] = v
+                "join_url" -> if (joinUrl == null && v != null) extra[k] = v
+                "group_id" -> if (groupId == null && v != null) extra[k] = v
+                "team_app_rule_id" -> if (teamAppRuleId == null && v != null) extra[k] = v
+                "expires_at" -> if (expiresAt == null && v != null) extra[k] = v
+                "created_at" -> if (createdAt == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return MemberInvite(email, joinUrl, groupId, teamAppRuleId, expiresAt, createdAt, extra)
+        }
     }
 }
 
-/** A `AppRule` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `AppRule` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class AppRule(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val id: String? = Read.string(raw["id"]),
-    val name: String? = Read.string(raw["name"]),
-    val createdAt: String? = Read.string(raw["created_at"]),
+data class AppRule @JvmOverloads constructor(
+    val id: String? = null,
+    val name: String? = null,
+    val createdAt: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is AppRule && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (id != null) m["id"] = id
+            if (name != null) m["name"] = name
+            if (createdAt != null) m["created_at"] = createdAt
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("id", "name", "created_at")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): AppRule = AppRule(Read.obj(value))
+        fun from(value: Any?): AppRule {
+            val m = Read.obj(value)
+            val id = Read.string(m["id"])
+            val name = Read.string(m["name"])
+            val createdAt = Read.string(m["created_at"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "id" -> if (id == null && v != null) extra[k] = v
+                "name" -> if (name == null && v != null) extra[k] = v
+                "created_at" -> if (createdAt == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return AppRule(id, name, createdAt, extra)
+        }
     }
 }
 
-/** A `Event` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `Event` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class Event(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val id: String? = Read.string(raw["id"]),
-    val eventName: String? = Read.string(raw["event_name"]),
-    val userId: Long? = Read.long(raw["user_id"]),
-    val data: Any? = raw["data"],
-    val createdAt: String? = Read.string(raw["created_at"]),
+data class Event @JvmOverloads constructor(
+    val id: String? = null,
+    val eventName: String? = null,
+    val userId: Long? = null,
+    val data: Any? = null,
+    val createdAt: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is Event && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (id != null) m["id"] = id
+            if (eventName != null) m["event_name"] = eventName
+            if (userId != null) m["user_id"] = userId
+            if (data != null) m["data"] = data
+            if (createdAt != null) m["created_at"] = createdAt
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("id", "event_name", "user_id", "data", "created_at")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): Event = Event(Read.obj(value))
+        fun from(value: Any?): Event {
+            val m = Read.obj(value)
+            val id = Read.string(m["id"])
+            val eventName = Read.string(m["event_name"])
+            val userId = Read.long(m["user_id"])
+            val data = m["data"]
+            val createdAt = Read.string(m["created_at"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "id" -> if (id == null && v != null) extra[k] = v
+                "event_name" -> if (eventName == null && v != null) extra[k] = v
+                "user_id" -> if (userId == null && v != null) extra[k] = v
+                "data" -> if (data == null && v != null) extra[k] = v
+                "created_at" -> if (createdAt == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return Event(id, eventName, userId, data, createdAt, extra)
+        }
     }
 }
 
-/** A `Team` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `Team` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class Team(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val id: Any? = raw["id"],
-    val name: String? = Read.string(raw["name"]),
-    val quota: Any? = raw["quota"],
-    val quotaMailSent: Any? = raw["quota_mail_sent"],
-    val ownerId: Any? = raw["owner_id"],
-    val userIds: List<Any?>? = Read.list(raw["user_ids"]),
-    val createdAt: String? = Read.string(raw["created_at"]),
+data class Team @JvmOverloads constructor(
+    val id: Any? = null,
+    val name: String? = null,
+    val quota: Any? = null,
+    val quotaMailSent: Any? = null,
+    val ownerId: Any? = null,
+    val userIds: List<Any?>? = null,
+    val createdAt: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is Team && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (id != null) m["id"] = id
+            if (name != null) m["name"] = name
+            if (quota != null) m["quota"] = quota
+            if (quotaMailSent != null) m["quota_mail_sent"] = quotaMailSent
+            if (ownerId != null) m["owner_id"] = ownerId
+            if (userIds != null) m["user_ids"] = userIds
+            if (createdAt != null) m["created_at"] = createdAt
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("id", "name", "quota", "quota_mail_sent", "owner_id", "user_ids", "created_at")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): Team = Team(Read.obj(value))
+        fun from(value: Any?): Team {
+            val m = Read.obj(value)
+            val id = m["id"]
+            val name = Read.string(m["name"])
+            val quota = m["quota"]
+            val quotaMailSent = m["quota_mail_sent"]
+            val ownerId = m["owner_id"]
+            val userIds = Read.list(m["user_ids"])
+            val createdAt = Read.string(m["created_at"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "id" -> if (id == null && v != null) extra[k] = v
+                "name" -> if (name == null && v != null) extra[k] = v
+                "quota" -> if (quota == null && v != null) extra[k] = v
+                "quota_mail_sent" -> if (quotaMailSent == null && v != null) extra[k] = v
+                "owner_id" -> if (ownerId == null && v != null) extra[k] = v
+                "user_ids" -> if (userIds == null && v != null) extra[k] = v
+                "created_at" -> if (createdAt == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return Team(id, name, quota, quotaMailSent, ownerId, userIds, createdAt, extra)
+        }
     }
 }
 
-/** A `AccessRight` as the server sent it (unknown fields kept in [raw] / [extra]). */
+/** A `AccessRight` as the server sent it: its known fields, and the unknown ones in [extra] ([raw] has them all). */
 
-class AccessRight(
-    /** Every field as received, unknown ones included. */
-    override val raw: Map<String, Any?> = emptyMap(),
-
-    val id: Any? = raw["id"],
-    val name: String? = Read.string(raw["name"]),
-    val type: String? = Read.string(raw["type"]),
+data class AccessRight @JvmOverloads constructor(
+    val id: Any? = null,
+    val name: String? = null,
+    val type: String? = null,
+    /** The fields the typed properties do not hold, as received: unknown ones (and a known one sent with another type). */
+    override val extra: Map<String, Any?> = emptyMap(),
 ) : Model() {
-    override val extra: Map<String, Any?> get() = Read.extra(raw, KNOWN)
-
-    override fun equals(other: Any?): Boolean = other is AccessRight && other.raw == raw
-
-    override fun hashCode(): Int = raw.hashCode()
+    /** Every field: the typed ones that are not null (wire names), then [extra]. */
+    override val raw: Map<String, Any?>
+        get() {
+            val m = LinkedHashMap<String, Any?>()
+            if (id != null) m["id"] = id
+            if (name != null) m["name"] = name
+            if (type != null) m["type"] = type
+            for ((k, v) in extra) if (k !in m) m[k] = v
+            return m
+        }
 
     companion object {
-        private val KNOWN = setOf("id", "name", "type")
-
-        /** Reads the object the server sent (tolerant: a missing or mistyped field is null). */
+        /** Reads the object the server sent (tolerant: a missing or mistyped field is null; a mistyped one is kept in [extra]). */
         @JvmStatic
-        fun from(value: Any?): AccessRight = AccessRight(Read.obj(value))
+        fun from(value: Any?): AccessRight {
+            val m = Read.obj(value)
+            val id = m["id"]
+            val name = Read.string(m["name"])
+            val type = Read.string(m["type"])
+            val extra = LinkedHashMap<String, Any?>()
+            for ((k, v) in m) when (k) {
+                "id" -> if (id == null && v != null) extra[k] = v
+                "name" -> if (name == null && v != null) extra[k] = v
+                "type" -> if (type == null && v != null) extra[k] = v
+                else -> extra[k] = v
+            }
+            return AccessRight(id, name, type, extra)
+        }
     }
 }
 
