@@ -370,6 +370,10 @@ def gen_resource(cls, ops, envelopes):
             out.append("")
             out.append(kdoc("Every item of [%s], page after page: `next()` suspends, iteration blocks." % method, "    ") + dep +
                        "    @JvmOverloads\n    fun %s(%s): Pager<%s> =\n        client.pager(%s, %s(%s), options) { %s.from(it) }" % (names["iter"], sig, model, q(op["id"]), pfun, pargs, model))
+            out.append("")
+            out.append(kdoc("Every item of [%s] as a lazy [Sequence]: a page is fetched only when the sequence needs its first item "
+                            "(so `take(n)` fetches only the pages holding the first n items); iteration blocks." % method, "    ") + dep +
+                       "    @JvmOverloads\n    fun %sSequence(%s): Sequence<%s> = %s(%s).asSequence()" % (names["iter"], sig, model, names["iter"], call_args))
     out.append("}\n")
     return "\n".join(out)
 

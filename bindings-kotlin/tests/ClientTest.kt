@@ -125,6 +125,19 @@ class ClientTest {
     }
 
     @Test
+    fun iter_sequence_fetches_only_the_pages_it_needs() {
+        val first = client.members.iterSequence(limit = 7).map { it.userId }.take(10).toList()
+        assertEquals((1L..10L).toList(), first)
+        val sent = requests().map { it["query"] }
+        assertEquals(listOf("offset=0&limit=7", "offset=7&limit=7"), sent, "two pages of 7 for 10 items, no more")
+        client.requestBlocking("POST", "/_mock/reset")
+        val lazy = client.members.iterSequence(limit = 5)
+        assertEquals(emptyList<Any?>(), requests(), "nothing is fetched before the sequence is used")
+        assertEquals(1L, lazy.first().userId)
+        assertEquals(listOf("offset=0&limit=5"), requests().map { it["query"] })
+    }
+
+    @Test
     fun raw_response_carries_status_and_request_id() {
         val r = client.members.getWithResponseBlocking(userId = 3)
         assertEquals(200, r.status)

@@ -763,6 +763,10 @@ class AuditLogResource internal constructor(private val client: BaseClient) {
     @JvmOverloads
     fun iterEvents(limit: Long, startAt: String? = null, endAt: String? = null, userId: Long? = null, eventNames: List<String>? = null, cursor: String? = null, after: String? = null, options: RequestOptions? = null): Pager<Event> =
         client.pager("teams.audit_log.list_events", listEventsParams(limit, startAt, endAt, userId, eventNames, cursor, after), options) { Event.from(it) }
+
+    /** Every item of [listEvents] as a lazy [Sequence]: a page is fetched only when the sequence needs its first item (so `take(n)` fetches only the pages holding the first n items); iteration blocks. */
+    @JvmOverloads
+    fun iterEventsSequence(limit: Long, startAt: String? = null, endAt: String? = null, userId: Long? = null, eventNames: List<String>? = null, cursor: String? = null, after: String? = null, options: RequestOptions? = null): Sequence<Event> = iterEvents(limit, startAt, endAt, userId, eventNames, cursor, after, options).asSequence()
 }
 
 /** The operations of one resource; reached through the client's property. */
@@ -796,6 +800,10 @@ class GroupsResource internal constructor(private val client: BaseClient) {
     @JvmOverloads
     fun iter(name: String? = null, offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Pager<Group> =
         client.pager("teams.groups.list", listParams(name, offset, limit), options) { Group.from(it) }
+
+    /** Every item of [list] as a lazy [Sequence]: a page is fetched only when the sequence needs its first item (so `take(n)` fetches only the pages holding the first n items); iteration blocks. */
+    @JvmOverloads
+    fun iterSequence(name: String? = null, offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Sequence<Group> = iter(name, offset, limit, options).asSequence()
 
     private fun createParams(groupName: String, allowConnectionsWithinGroup: Boolean, showUserAssignedManagedHosts: Boolean, showPersonalHosts: Boolean, showGroupAssignedManagedHosts: Boolean?): Map<String, Any?> {
         val p = LinkedHashMap<String, Any?>()
@@ -1152,6 +1160,10 @@ class GuestAccessResource internal constructor(private val client: BaseClient) {
     fun iter(offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Pager<GuestInvite> =
         client.pager("teams.guest_access.list", listParams(offset, limit), options) { GuestInvite.from(it) }
 
+    /** Every item of [list] as a lazy [Sequence]: a page is fetched only when the sequence needs its first item (so `take(n)` fetches only the pages holding the first n items); iteration blocks. */
+    @JvmOverloads
+    fun iterSequence(offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Sequence<GuestInvite> = iter(offset, limit, options).asSequence()
+
     private fun createParams(hostPeerId: String, guestEmail: String, eventName: String, keyboard: Boolean, mouse: Boolean, gamepad: Boolean, timeZone: String, startsAt: String, expiresAt: String, message: String, sendEmail: Boolean?): Map<String, Any?> {
         val p = LinkedHashMap<String, Any?>()
         p["host_peer_id"] = hostPeerId
@@ -1265,6 +1277,10 @@ class MachinesResource internal constructor(private val client: BaseClient) {
     @JvmOverloads
     fun iter(offset: Long? = null, limit: Long? = null, userId: Long? = null, teamGroupId: Long? = null, name: String? = null, email: String? = null, isOnline: Boolean? = null, isGuestAccess: Boolean? = null, assignment: Assignment? = null, options: RequestOptions? = null): Pager<Machine> =
         client.pager("teams.machines.list", listParams(offset, limit, userId, teamGroupId, name, email, isOnline, isGuestAccess, assignment), options) { Machine.from(it) }
+
+    /** Every item of [list] as a lazy [Sequence]: a page is fetched only when the sequence needs its first item (so `take(n)` fetches only the pages holding the first n items); iteration blocks. */
+    @JvmOverloads
+    fun iterSequence(offset: Long? = null, limit: Long? = null, userId: Long? = null, teamGroupId: Long? = null, name: String? = null, email: String? = null, isOnline: Boolean? = null, isGuestAccess: Boolean? = null, assignment: Assignment? = null, options: RequestOptions? = null): Sequence<Machine> = iter(offset, limit, userId, teamGroupId, name, email, isOnline, isGuestAccess, assignment, options).asSequence()
 
     private fun updateParams(machineId: String, name: String?, isGuestAccess: Boolean?, teamAppRuleId: String?): Map<String, Any?> {
         val p = LinkedHashMap<String, Any?>()
@@ -1466,6 +1482,10 @@ class AppRulesResource internal constructor(private val client: BaseClient) {
     fun iter(offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Pager<AppRule> =
         client.pager("teams.app_rules.list", listParams(offset, limit), options) { AppRule.from(it) }
 
+    /** Every item of [list] as a lazy [Sequence]: a page is fetched only when the sequence needs its first item (so `take(n)` fetches only the pages holding the first n items); iteration blocks. */
+    @JvmOverloads
+    fun iterSequence(offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Sequence<AppRule> = iter(offset, limit, options).asSequence()
+
     private fun unassignParams(appRuleId: String, userIds: List<Long>?, teamMachineIds: List<String>?): Map<String, Any?> {
         val p = LinkedHashMap<String, Any?>()
         p["app_rule_id"] = appRuleId
@@ -1549,6 +1569,10 @@ class MembersResource internal constructor(private val client: BaseClient) {
     fun iter(groupId: Long? = null, email: String? = null, isAdmin: Boolean? = null, offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Pager<Member> =
         client.pager("teams.members.list", listParams(groupId, email, isAdmin, offset, limit), options) { Member.from(it) }
 
+    /** Every item of [list] as a lazy [Sequence]: a page is fetched only when the sequence needs its first item (so `take(n)` fetches only the pages holding the first n items); iteration blocks. */
+    @JvmOverloads
+    fun iterSequence(groupId: Long? = null, email: String? = null, isAdmin: Boolean? = null, offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Sequence<Member> = iter(groupId, email, isAdmin, offset, limit, options).asSequence()
+
     private fun removeParams(userId: Long, sendEmail: Boolean?): Map<String, Any?> {
         val p = LinkedHashMap<String, Any?>()
         p["user_id"] = userId
@@ -1625,6 +1649,10 @@ class InvitesResource internal constructor(private val client: BaseClient) {
     @JvmOverloads
     fun iter(offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Pager<MemberInvite> =
         client.pager("teams.invites.list", listParams(offset, limit), options) { MemberInvite.from(it) }
+
+    /** Every item of [list] as a lazy [Sequence]: a page is fetched only when the sequence needs its first item (so `take(n)` fetches only the pages holding the first n items); iteration blocks. */
+    @JvmOverloads
+    fun iterSequence(offset: Long? = null, limit: Long? = null, options: RequestOptions? = null): Sequence<MemberInvite> = iter(offset, limit, options).asSequence()
 
     private fun createParams(emails: List<String>, groupId: Long?, teamAppRuleId: String?, sendEmail: Boolean?): Map<String, Any?> {
         val p = LinkedHashMap<String, Any?>()
