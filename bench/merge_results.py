@@ -9,7 +9,7 @@ import re
 
 BENCH = pathlib.Path(__file__).resolve().parent
 RESULTS = BENCH / "RESULTS.md"
-LANGS = ["python", "node", "c", "compare"]
+LANGS = ["python", "node", "c", "kotlin", "compare"]
 
 
 def main() -> None:
