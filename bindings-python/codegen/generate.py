@@ -232,6 +232,24 @@ def client_options(desc: Dict[str, Any], client: str) -> List[Dict[str, Any]]:
     return opts
 
 
+def option_aliases(desc: Dict[str, Any], client: str) -> List[Tuple[str, Dict[str, Any]]]:
+    """The deprecated Python names (the description's ``option_aliases``) of the
+    options of ``client``: (alias, option), keyword-only after the current names."""
+    opts = {o["name"]: o for o in client_options(desc, client)}
+    return [(a["name"], opts[a["option"]]) for a in desc.get("option_aliases", []) if a["language"] == "python" and a["option"] in opts]
+
+
+def alias_warnings(desc: Dict[str, Any], cname: str, client: str, indent: str) -> str:
+    """Warns (at the caller) when a deprecated name is used; the native layer maps
+    it to the option and refuses both names given (the core's ``alias_conflict``)."""
+    out = []
+    for alias, o in option_aliases(desc, client):
+        name = o["names"]["python"]["name"]
+        text = f"{cname}({alias}=...) is deprecated and will be removed in the next release: use {name}=..."
+        out.append(f"{indent}if {alias} is not None:\n{indent}    warnings.warn({q(text)}, DeprecationWarning, stacklevel=2)\n")
+    return "".join(out)
+
+
 def number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -257,12 +275,12 @@ def option_range(o: Dict[str, Any]) -> str:
     return f"; {low}, at most {number(r['max'])}"
 
 
-def init_signature(opts: List[Dict[str, Any]], typed: bool) -> str:
+def init_signature(opts: List[Dict[str, Any]], aliases: List[Tuple[str, Dict[str, Any]]], typed: bool) -> str:
     parts = ["self"]
-    for i, o in enumerate(opts):
+    named = [(o["names"]["python"]["name"], o) for o in opts] + aliases
+    for i, (name, o) in enumerate(named):
         if i == 1:
             parts.append("*")
-        name = o["names"]["python"]["name"]
         parts.append(f"{name}: Optional[{OPTION_TYPES[o['type']]}] = None" if typed else f"{name}=None")
     return ", ".join(parts)
 
@@ -287,6 +305,8 @@ def init_doc(desc: Dict[str, Any], cname: str, client: str, indent: str) -> str:
         wrapped = textwrap.wrap(f"{o['names']['python']['name']}{unit}: {o['doc']} (default {option_default(o)}{option_range(o)})", 84)
         lines.append("    " + wrapped[0])
         lines += ["        " + w for w in wrapped[1:]]
+    for alias, o in option_aliases(desc, client):
+        lines.append(f"    {alias}: Deprecated name of {o['names']['python']['name']} (warns; giving both is a ValidationError).")
     body = "\n".join((indent + l) if l else "" for l in lines)
     return f'{indent}"""{body.lstrip()}\n{indent}"""\n'
 
@@ -352,7 +372,8 @@ def gen_runtime(table: List[Dict[str, Any]], models: List[Model], desc: Dict[str
         out.append(f"\n\nclass {cname}({base}):\n")
         out.append(init_doc(desc, cname, client, "    "))
         out.append(f"\n    _raw_class = {raw_name}\n\n")
-        out.append(f"    def __init__({init_signature(client_options(desc, client), False)}):\n")
+        out.append(f"    def __init__({init_signature(client_options(desc, client), option_aliases(desc, client), False)}):\n")
+        out.append(alias_warnings(desc, cname, client, "        "))
         out.append(f"        self._setup(_native_client({q(api)}, locals()))\n\n")
         out.append("    def _init_resources(self, call, iter):\n")
         for r in resources:
@@ -412,7 +433,7 @@ def gen_stub(table: List[Dict[str, Any]], models: List[Model], desc: Dict[str, A
         out.append("    def __init__(self, call: Any, iter: Any) -> None: ...\n\n")
         client = cname.replace("Async", "", 1)
         out.append(f"\nclass {cname}({base}):\n")
-        out.append(f"    def __init__({init_signature(client_options(desc, client), True)}) -> None: ...\n")
+        out.append(f"    def __init__({init_signature(client_options(desc, client), option_aliases(desc, client), True)}) -> None: ...\n")
         for r in resources:
             out.append(f"    {r}: {classes}{camel(r)}Resource\n")
         out.append(f"    @property\n    def with_raw_response(self) -> {raw_name}: ...\n")

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use parsec_teams::describe::REQUEST_OPTIONS;
 use parsec_teams::escape::RawRequest;
-use parsec_teams::options::{duration_value, int_value, OptionType, OptionValues, OPTIONS};
+use parsec_teams::options::{self, duration_value, int_value, OptionType, OptionValues, OPTIONS};
 use parsec_teams::pagination::Paginator;
 use parsec_teams::runtime::fork_generation as generation;
 use parsec_teams::spec::{Operation, ResultKind, OPERATIONS};
@@ -133,7 +133,15 @@ fn option_values(admin: bool, values: Option<&Bound<'_, PyDict>>, language: Stri
         if v.is_none() {
             continue;
         }
-        let key = k.cast::<PyString>().ok().and_then(|s| s.to_cow().ok().map(|c| c.into_owned())).unwrap_or_default();
+        let mut key = k.cast::<PyString>().ok().and_then(|s| s.to_cow().ok().map(|c| c.into_owned())).unwrap_or_default();
+        // A deprecated name (the core's OPTION_ALIASES; the constructor warned).
+        if let Some(a) = options::alias("python", &key) {
+            let current = options::option(a.option).map_or("", |o| o.python.name);
+            if values.get_item(current).ok().flatten().is_some_and(|v| !v.is_none()) {
+                return Err(options::alias_conflict(a));
+            }
+            key = current.to_owned();
+        }
         let spec = OPTIONS
             .iter()
             .find(|o| o.python.name == key && if admin { o.clients.admin } else { o.clients.client })

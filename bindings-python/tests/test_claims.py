@@ -67,7 +67,7 @@ def short_window():
 
 def test_mock_helper_quota_window(short_window) -> None:
     m = short_window
-    with m.client(quota=False, max_retries=0) as c:
+    with m.client(quota_pacing=False, max_retries=0) as c:
         for _ in range(50):
             c.audit_log.list_events(limit=1)
         with pytest.raises(pt.RateLimitError) as info:

@@ -20,7 +20,12 @@ DESCRIPTION = json.loads((pathlib.Path(__file__).resolve().parents[2] / "docs" /
 
 
 def python_options(client: str) -> set:
-    return {o["names"]["python"]["name"] for o in DESCRIPTION["options"] if client in o["clients"]}
+    names = {o["names"]["python"]["name"] for o in DESCRIPTION["options"] if client in o["clients"]}
+    for a in DESCRIPTION["option_aliases"]:
+        option = next(o for o in DESCRIPTION["options"] if o["name"] == a["option"])
+        if a["language"] == "python" and client in option["clients"]:
+            names.add(a["name"])  # a deprecated alias, still a keyword for one release
+    return names
 
 
 @pytest.mark.parametrize(
@@ -86,6 +91,37 @@ def test_quota_limit_paces_after_that_many_calls(mock) -> None:
     seen = mock.requests()
     assert [r["status"] for r in seen] == [200] * 3
     assert 950 <= seen[2]["elapsed_ms"] - seen[0]["elapsed_ms"] < 10_000
+
+
+def unpaced_calls_reach_the_429(mock, c) -> None:
+    """With pacing off, the mock's 429 after its 50 calls reaches the caller."""
+    for _ in range(50):
+        c.audit_log.list_events(limit=1)
+    with pytest.raises(pt.RateLimitError):
+        c.audit_log.list_events(limit=1)
+    assert [r["status"] for r in mock.requests()] == [200] * 50 + [429]
+
+
+def test_quota_pacing_is_the_python_name(mock) -> None:
+    for cls in (pt.Client, pt.AsyncClient):
+        assert "quota_pacing" in inspect.signature(cls.__init__).parameters
+    with mock.client(quota_pacing=False, max_retries=0) as c:
+        unpaced_calls_reach_the_429(mock, c)
+
+
+def test_quota_is_a_deprecated_alias(mock) -> None:
+    keys = {"api_key": mock.api_key, "team_id": mock.team_id, "base_url": mock.base_url}
+    for cls in (pt.Client, pt.AsyncClient):
+        with pytest.warns(DeprecationWarning, match="quota_pacing") as seen:
+            cls(quota=True, **keys)
+        assert seen[0].filename == __file__, "the warning points at the caller"
+        with pytest.warns(DeprecationWarning), pytest.raises(pt.ValidationError) as info:
+            cls(quota=False, quota_pacing=False, **keys)
+        assert (info.value.field, info.value.rule) == ("quota_pacing", "never_both")
+    with pytest.warns(DeprecationWarning, match="quota_pacing"):
+        c = pt.Client(quota=False, max_retries=0, **keys)
+    with c:
+        unpaced_calls_reach_the_429(mock, c)
 
 
 def test_undecodable_page_item_is_an_api_response_error(mock) -> None:

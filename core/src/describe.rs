@@ -8,7 +8,7 @@
 //!
 //! Top-level shape:
 //! `{"format", "sdk": {name, version}, "apis", "operations", "models",
-//! "envelopes", "errors", "error_attributes", "validation_rules", "options", "environment",
+//! "envelopes", "errors", "error_attributes", "validation_rules", "options", "option_aliases", "environment",
 //! "request_options", "retries", "quotas", "log_levels", "counts"}`. Every operation, parameter
 //! and option also has `names`: its spelling per language (`rust`, `python`,
 //! `node`, `c`, `kotlin`).
@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use crate::env::{LogLevel, ENV_VARS};
 use crate::error::{ERROR_CLASSES, VALIDATION_RULES};
 use crate::models::{model_fields, MODELS};
-use crate::options::{OptionDefault, OPTIONS};
+use crate::options::{OptionDefault, OPTIONS, OPTION_ALIASES};
 use crate::spec::{Api, DefaultValue, HttpMethod, Operation, Paginate, Rule, Ty, OPERATIONS};
 use crate::table::ty_json;
 
@@ -385,6 +385,10 @@ pub fn description() -> Value {
         })).collect::<Vec<_>>(),
         "validation_rules": VALIDATION_RULES.iter().map(|(r, d)| json!({"rule": r, "doc": d})).collect::<Vec<_>>(),
         "options": options(),
+        "option_aliases": OPTION_ALIASES.iter().map(|a| json!({
+            "option": a.option, "language": a.language, "name": a.name, "deprecated": true, "conflict_rule": "never_both",
+            "doc": format!("The deprecated name of `{}`, accepted for one release with a deprecation warning naming the current name; giving both is a ValidationError (field `{}`, rule `never_both`).", a.option, a.option),
+        })).collect::<Vec<_>>(),
         "environment": ENV_VARS.iter().map(|v| json!({
             "name": v.name, "option": v.option, "used_by": v.used_by, "secret": v.secret, "doc": v.doc,
         })).collect::<Vec<_>>(),

@@ -273,7 +273,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     },
     OptionSpec {
         name: "quota_pacing",
-        python: n("quota"),
+        python: n("quota_pacing"),
         node: n("quotaPacing"),
         c: n("quota_pacing"),
         ty: OptionType::Bool,
@@ -305,6 +305,35 @@ pub const OPTIONS: &[OptionSpec] = &[
         doc: "Length of the paced quota window.",
     },
 ];
+
+/// An old name one language still accepts for an option, for one release:
+/// using it warns (naming the new name); giving both is one validation error
+/// with `field` the option's canonical name and rule `never_both`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionAlias {
+    /// The canonical name of the option (in [`OPTIONS`]).
+    pub option: &'static str,
+    /// The language accepting it: `python`, `node`, `c` or `kotlin`.
+    pub language: &'static str,
+    /// The deprecated name, in that language's spelling.
+    pub name: &'static str,
+}
+
+/// The deprecated per-language option names still accepted ([`OptionAlias`]).
+pub const OPTION_ALIASES: &[OptionAlias] = &[
+    // Python called the pacing switch `quota` until 0.2.0.
+    OptionAlias { option: "quota_pacing", language: "python", name: "quota" },
+];
+
+/// The option that `language`'s deprecated name `name` stands for.
+pub fn alias(language: &str, name: &str) -> Option<&'static OptionAlias> {
+    OPTION_ALIASES.iter().find(|a| a.language == language && a.name == name)
+}
+
+/// The error for an option given under both its name and its deprecated `alias`.
+pub fn alias_conflict(alias: &OptionAlias) -> Error {
+    Error::validation(alias.option, format!("may not be given together with its deprecated name `{}`", alias.name)).with_rule("never_both")
+}
 
 /// The option named `name` (canonical name).
 pub fn option(name: &str) -> Option<&'static OptionSpec> {
@@ -523,6 +552,19 @@ mod tests {
             QuotaConfig { enabled: DEFAULT_QUOTA_PACING, limit: DEFAULT_QUOTA_LIMIT, window: DEFAULT_QUOTA_WINDOW }
         );
         assert_eq!(ClientOptions::new().max_retries(101).validate().unwrap_err().rule(), Some("range"));
+    }
+
+    #[test]
+    fn every_alias_names_an_option_and_no_current_name() {
+        for a in OPTION_ALIASES {
+            assert!(option(a.option).is_some(), "{}", a.option);
+            assert!(["python", "node", "c", "kotlin"].contains(&a.language), "{}", a.language);
+            let taken = OPTIONS.iter().any(|o| [o.python.name, o.node.name, o.c.name].contains(&a.name));
+            assert!(!taken, "{} is an option's current name", a.name);
+            assert_eq!(alias(a.language, a.name), Some(a));
+        }
+        let e = alias_conflict(&OPTION_ALIASES[0]);
+        assert_eq!((e.field(), e.rule()), (Some("quota_pacing"), Some("never_both")));
     }
 
     #[test]

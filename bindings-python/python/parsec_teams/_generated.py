@@ -2518,17 +2518,20 @@ class Client(ClientBase):
             (default 20 s; more than 0, at most 86400)
         proxy: An explicit http(s) proxy URL. A loopback base URL never uses a proxy; an
             https one otherwise honours HTTPS_PROXY / ALL_PROXY / NO_PROXY. (default none)
-        quota: Pace the quota'd operations on the client side. Off: the service's 429 and
-            Retry-After reach the caller. (default True)
+        quota_pacing: Pace the quota'd operations on the client side. Off: the service's 429
+            and Retry-After reach the caller. (default True)
         quota_limit: Requests per window of each paced quota. (default 50; at least 1, at
             most 1000000)
         quota_window (seconds): Length of the paced quota window. (default 300 s; more than
             0, at most 86400)
+        quota: Deprecated name of quota_pacing (warns; giving both is a ValidationError).
     """
 
     _raw_class = ClientWithRawResponse
 
-    def __init__(self, api_key=None, *, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, pool_idle_timeout=None, proxy=None, quota=None, quota_limit=None, quota_window=None):
+    def __init__(self, api_key=None, *, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, pool_idle_timeout=None, proxy=None, quota_pacing=None, quota_limit=None, quota_window=None, quota=None):
+        if quota is not None:
+            warnings.warn("Client(quota=...) is deprecated and will be removed in the next release: use quota_pacing=...", DeprecationWarning, stacklevel=2)
         self._setup(_native_client("teams", locals()))
 
     def _init_resources(self, call, iter):
@@ -2581,17 +2584,20 @@ class AsyncClient(AsyncClientBase):
             (default 20 s; more than 0, at most 86400)
         proxy: An explicit http(s) proxy URL. A loopback base URL never uses a proxy; an
             https one otherwise honours HTTPS_PROXY / ALL_PROXY / NO_PROXY. (default none)
-        quota: Pace the quota'd operations on the client side. Off: the service's 429 and
-            Retry-After reach the caller. (default True)
+        quota_pacing: Pace the quota'd operations on the client side. Off: the service's 429
+            and Retry-After reach the caller. (default True)
         quota_limit: Requests per window of each paced quota. (default 50; at least 1, at
             most 1000000)
         quota_window (seconds): Length of the paced quota window. (default 300 s; more than
             0, at most 86400)
+        quota: Deprecated name of quota_pacing (warns; giving both is a ValidationError).
     """
 
     _raw_class = AsyncClientWithRawResponse
 
-    def __init__(self, api_key=None, *, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, pool_idle_timeout=None, proxy=None, quota=None, quota_limit=None, quota_window=None):
+    def __init__(self, api_key=None, *, team_id=None, base_url=None, timeout=None, max_retries=None, max_retry_wait=None, pool_idle_timeout=None, proxy=None, quota_pacing=None, quota_limit=None, quota_window=None, quota=None):
+        if quota is not None:
+            warnings.warn("AsyncClient(quota=...) is deprecated and will be removed in the next release: use quota_pacing=...", DeprecationWarning, stacklevel=2)
         self._setup(_native_client("teams", locals()))
 
     def _init_resources(self, call, iter):

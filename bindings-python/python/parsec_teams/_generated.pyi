@@ -3676,7 +3676,7 @@ class ClientWithRawResponse:
 
 
 class Client(ClientBase):
-    def __init__(self, api_key: Optional[str] = None, *, team_id: Optional[str] = None, base_url: Optional[str] = None, timeout: Optional[float] = None, max_retries: Optional[int] = None, max_retry_wait: Optional[float] = None, pool_idle_timeout: Optional[float] = None, proxy: Optional[str] = None, quota: Optional[bool] = None, quota_limit: Optional[int] = None, quota_window: Optional[float] = None) -> None: ...
+    def __init__(self, api_key: Optional[str] = None, *, team_id: Optional[str] = None, base_url: Optional[str] = None, timeout: Optional[float] = None, max_retries: Optional[int] = None, max_retry_wait: Optional[float] = None, pool_idle_timeout: Optional[float] = None, proxy: Optional[str] = None, quota_pacing: Optional[bool] = None, quota_limit: Optional[int] = None, quota_window: Optional[float] = None, quota: Optional[bool] = None) -> None: ...
     audit_log: AuditLogResource
     groups: GroupsResource
     guest_access: GuestAccessResource
@@ -3702,7 +3702,7 @@ class AsyncClientWithRawResponse:
 
 
 class AsyncClient(AsyncClientBase):
-    def __init__(self, api_key: Optional[str] = None, *, team_id: Optional[str] = None, base_url: Optional[str] = None, timeout: Optional[float] = None, max_retries: Optional[int] = None, max_retry_wait: Optional[float] = None, pool_idle_timeout: Optional[float] = None, proxy: Optional[str] = None, quota: Optional[bool] = None, quota_limit: Optional[int] = None, quota_window: Optional[float] = None) -> None: ...
+    def __init__(self, api_key: Optional[str] = None, *, team_id: Optional[str] = None, base_url: Optional[str] = None, timeout: Optional[float] = None, max_retries: Optional[int] = None, max_retry_wait: Optional[float] = None, pool_idle_timeout: Optional[float] = None, proxy: Optional[str] = None, quota_pacing: Optional[bool] = None, quota_limit: Optional[int] = None, quota_window: Optional[float] = None, quota: Optional[bool] = None) -> None: ...
     audit_log: AsyncAuditLogResource
     groups: AsyncGroupsResource
     guest_access: AsyncGuestAccessResource

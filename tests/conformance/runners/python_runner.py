@@ -76,7 +76,7 @@ def make_client(f: list) -> Dict[str, Any]:
         cls = AsyncClient if ASYNC else Client
         kw: Dict[str, Any] = {}
         if quota == "0":
-            kw["quota"] = False
+            kw["quota_pacing"] = False
         if num(window_ms) is not None:
             kw["quota_window"] = float(window_ms) / 1e3
         clients["teams"] = cls(api_key=key, team_id=team_id, base_url=base_url, timeout=timeout,
