@@ -8,6 +8,9 @@
 #   dist/parsec-teams-linux-x64-gnu-V.tgz               npm platform package
 #   dist/parsec_teams-V-linux-x86_64-gnu.tar.gz         C library: headers, .so, .a, pkg-config, CMake
 #   dist/parsec_teams-V-linux-x86_64-gnu-debug.tar.gz   its debug info (gnu-debuglink)
+#   dist/parsec-teams-V.jar                             Kotlin/JVM jar (classes + linux-x86-64 native library)
+#   dist/parsec-teams-V.pom                             its Maven pom (app.parsec:parsec-teams:V)
+#   dist/parsec-teams-V-sources.jar                     its Kotlin sources (uniffi's layer + the package's)
 #   dist/SHA256SUMS
 #
 # Checks: actionlint on the workflows, one version everywhere, auditwheel,
@@ -15,7 +18,10 @@
 # source) and used against the mock, npm tarballs installed into an empty
 # project and used against the mock, no GLIBC symbol newer than 2.17 in any
 # binary, the C library's SONAME and exports, a staged `install` (DESTDIR), and
-# the C tarball compiled against through its pkg-config file (shared and static).
+# the C tarball compiled against through its pkg-config file (shared and static),
+# the pom's version, and a Java program compiled against only the dist jar and
+# the jars its pom declares, run against the mock (the native library unpacked
+# from the jar by JNA, nothing mapped from the source tree).
 #
 # Tools come from PyPI (packaging/requirements.txt) into .venv-package/; the
 # zig builds use their own target dir, target/package, so the shared dev build
@@ -33,8 +39,8 @@ case "$ARCH" in x86_64) NODE_ARCH=x64 ;; aarch64) NODE_ARCH=arm64 ;; *) echo "pa
 TRIPLE=$ARCH-unknown-linux-gnu
 NODE_PLATFORM=linux-$NODE_ARCH-gnu
 GLIBC=2.17
-# Which parts: all (default), or any of: python node c (the release workflow builds the C library alone).
-PARTS=" ${*:-python node c} "
+# Which parts: all (default), or any of: python node c kotlin (the release workflow builds them one by one).
+PARTS=" ${*:-python node c kotlin} "
 part() { [[ "$PARTS" == *" $1 "* ]]; }
 OUT="$PKG/$TRIPLE/release"
 PY="${PYTHON:-python3}"
@@ -102,6 +108,7 @@ build_native() {
     local crates=()
     if part node; then crates+=(-p parsec-teams-node); fi
     if part c; then crates+=(-p parsec-teams-c); fi
+    if part kotlin; then crates+=(-p parsec-teams-kotlin); fi
     if [ ${#crates[@]} -gt 0 ]; then cargo zigbuild --release --target "$TRIPLE.$GLIBC" "${crates[@]}" --lib; fi
 }
 
@@ -249,6 +256,83 @@ c_library() {
     unset PKG_CONFIG_PATH
 }
 
+# The jar of `make -C bindings-kotlin build` (its classes; the dev build cache),
+# its native library replaced by the zig build (glibc 2.17, stripped), with the
+# licenses, the pom under META-INF/maven and a manifest naming the version.
+kotlin_jar() {
+    # (build/pom.xml is made again: its make rule does not depend on Cargo.toml's version)
+    rm -f bindings-kotlin/build/pom.xml
+    env -u CARGO_TARGET_DIR make -s -C bindings-kotlin build >/dev/null
+    local k="$WORK/kotlin" name="parsec-teams-$VERSION"
+    local jar="$DIST/$name.jar" pom="$DIST/$name.pom" so="linux-x86-64/libparsec_teams_kotlin.so"
+    mkdir -p "$k/stage" "$k/sources/parsecteams/ffi"
+    (cd "$k/stage" && unzip -q "$ROOT/bindings-kotlin/build/$name.jar" && rm -rf META-INF)
+    cp "$OUT/libparsec_teams_kotlin.so" "$k/stage/$so"
+    local so0
+    so0=$(size "$k/stage/$so")
+    strip --strip-unneeded "$k/stage/$so"
+    SIZES+=("$(printf '%-44s %10s -> %10s' libparsec_teams_kotlin.so "$(human "$so0")" "$(human "$(size "$k/stage/$so")")")")
+    glibc_max "$k/stage/$so"
+    cp "$ROOT/bindings-kotlin/build/pom.xml" "$pom"
+    "$PY" packaging/versions.py --pom "$pom"
+    # The check must be able to fail: a pom one version off.
+    sed "0,/<version>$VERSION</s//<version>$VERSION.1</" "$pom" > "$k/bad.pom"
+    if "$PY" packaging/versions.py --pom "$k/bad.pom" 2>/dev/null; then die "versions.py accepted a pom at $VERSION.1"; fi
+    echo "versions.py rejects a pom at $VERSION.1 (negative control)"
+    mkdir -p "$k/stage/META-INF/maven/app.parsec/parsec-teams"
+    cp "$pom" "$k/stage/META-INF/maven/app.parsec/parsec-teams/pom.xml"
+    printf 'groupId=app.parsec\nartifactId=parsec-teams\nversion=%s\n' "$VERSION" \
+        > "$k/stage/META-INF/maven/app.parsec/parsec-teams/pom.properties"
+    cp LICENSE-MIT LICENSE-APACHE "$k/stage/META-INF/"
+    printf 'Implementation-Title: parsec-teams\nImplementation-Version: %s\nAutomatic-Module-Name: parsecteams\n' \
+        "$VERSION" > "$k/manifest"
+    (cd "$k/stage" && jar --create --file "$jar" --manifest "$k/manifest" .)
+    cp bindings-kotlin/kotlin/parsecteams/*.kt "$k/sources/parsecteams/"
+    cp bindings-kotlin/build/gen/parsecteams/ffi/parsecteams.kt "$k/sources/parsecteams/ffi/"
+    mkdir -p "$k/sources/META-INF" && cp LICENSE-MIT LICENSE-APACHE "$k/sources/META-INF/"
+    (cd "$k/sources" && jar --create --file "$DIST/$name-sources.jar" .)
+    local listing
+    listing=$(unzip -Z1 "$jar")
+    for member in "$so" parsecteams/Client.class parsecteams/ffi/NativeClient.class \
+        META-INF/maven/app.parsec/parsec-teams/pom.xml META-INF/LICENSE-APACHE; do
+        grep -qx "$member" <<<"$listing" || die "the jar lacks $member"
+    done
+    [ "$(grep -c '\.so$' <<<"$listing")" = 1 ] || die "the jar carries another native library: $(grep '\.so$' <<<"$listing" | tr '\n' ' ')"
+
+    # As a user gets it: the class path is the dist jar and exactly the
+    # versions its pom declares, each from the first of: Debian's
+    # /usr/share/java/ARTIFACT-VERSION.jar, the kotlin-stdlib of kotlinc when its
+    # manifest names that version, the local Maven repository (~/.m2), Maven
+    # Central through `mvn dependency:get` when mvn is there (GitHub runners).
+    local cp="$jar" g a v f m2
+    "$PY" -c 'import sys, xml.etree.ElementTree as ET
+ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+for d in ET.parse(sys.argv[1]).getroot().findall("m:dependencies/m:dependency", ns):
+    print(*(d.findtext(f"m:{t}", namespaces=ns) for t in ("groupId", "artifactId", "version")))' "$pom" > "$k/deps.txt"
+    [ -s "$k/deps.txt" ] || die "the pom declares no dependencies"
+    while read -r g a v; do
+        m2="$HOME/.m2/repository/${g//.//}/$a/$v/$a-$v.jar"
+        f="/usr/share/java/$a-$v.jar"
+        if [ ! -f "$f" ] && [ "$a" = kotlin-stdlib ]; then
+            f="$ROOT/bindings-kotlin/tools/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar"
+            unzip -p "$f" META-INF/MANIFEST.MF | grep -q "^Implementation-Version: $v-" || f=
+        fi
+        if [ ! -f "$f" ]; then
+            if [ ! -f "$m2" ] && command -v mvn >/dev/null; then
+                mvn -q -B dependency:get -Dartifact="$g:$a:$v" -Dtransitive=false </dev/null >&2
+            fi
+            f="$m2"
+        fi
+        [ -f "$f" ] || die "no jar for the pom's dependency $g:$a:$v (not in /usr/share/java, ~/.m2, and no mvn)"
+        cp="$cp:$f"
+        echo "dependency $g:$a:$v -> $f"
+    done < "$k/deps.txt"
+    mkdir -p "$k/smoke" "$k/tmp"
+    javac -d "$k/smoke" -cp "$cp" packaging/smoke.java
+    (cd "$k" && env -i PATH="$PATH" HOME="$k" java -Djna.tmpdir="$k/tmp" -cp "$k/smoke:$cp" Smoke \
+        "$VERSION" "$jar" "$k/tmp" "$ROOT")
+}
+
 checksums() {
     (cd "$DIST" && sha256sum -- * > SHA256SUMS)
 }
@@ -265,6 +349,7 @@ if part python; then
 fi
 if part node; then step "npm packages + install + smoke" npm_packages; fi
 if part c; then step "C tarball + install + smoke" c_library; fi
+if part kotlin; then step "Kotlin jar + pom + smoke" kotlin_jar; fi
 step "SHA256SUMS" checksums
 
 echo

@@ -4,6 +4,7 @@
     python3 packaging/versions.py          check (the `check-versions` step of `make test`)
     python3 packaging/versions.py --sync   write the workspace version everywhere it is copied
     python3 packaging/versions.py --print  print it
+    python3 packaging/versions.py --pom F  check a built Maven pom (dist/parsec-teams-V.pom)
 
 The version is `[workspace.package] version` in Cargo.toml. Read from there
 without a copy: every crate (`version.workspace = true`), so the core's
@@ -13,6 +14,9 @@ Python's `__version__`, Node's `version()`), and the Python wheel and sdist
 so checked here: the workspace's path dependencies, the npm packages (main,
 lock file, one per platform), the C header's PT_VERSION macros (and
 cbindgen.toml, which generates them) and the license copies of the packages.
+The Kotlin/JVM pom (bindings-kotlin/pom.xml) carries `@VERSION@`, which
+bindings-kotlin/Makefile replaces with the workspace version (read from
+Cargo.toml); a literal version there must be the workspace's.
 """
 
 from __future__ import annotations
@@ -86,12 +90,38 @@ class Checker:
             print(f"synced {rel} to {self.version}")
 
 
+POM_NS = "{http://maven.apache.org/POM/4.0.0}"
+
+
+def pom_version(path: Path) -> str | None:
+    """The project's own <version> (not a dependency's, not the parent's)."""
+    import xml.etree.ElementTree as ET
+
+    return ET.parse(path).getroot().findtext(f"{POM_NS}version")
+
+
+def check_pom(path: Path, version: str) -> int:
+    import xml.etree.ElementTree as ET
+
+    have = pom_version(path)
+    root = ET.parse(path).getroot()
+    coords = (root.findtext(f"{POM_NS}groupId"), root.findtext(f"{POM_NS}artifactId"))
+    if have != version or coords != ("app.parsec", "parsec-teams"):
+        print(f"check-versions: {path}: {coords[0]}:{coords[1]}:{have}, want app.parsec:parsec-teams:{version}",
+              file=sys.stderr)
+        return 1
+    print(f"check-versions: {path.name} is app.parsec:parsec-teams:{version}")
+    return 0
+
+
 def main() -> int:
     args = sys.argv[1:]
     version = workspace_version()
     if args == ["--print"]:
         print(version)
         return 0
+    if len(args) == 2 and args[0] == "--pom":
+        return check_pom(Path(args[1]), version)
     sync = args == ["--sync"]
     if args and not sync:
         sys.exit(__doc__)
@@ -136,6 +166,19 @@ def main() -> int:
         c.text(path, r"^#define PT_VERSION_MAJOR (\d+)", major, "PT_VERSION_MAJOR")
         c.text(path, r"^#define PT_VERSION_MINOR (\d+)", minor, "PT_VERSION_MINOR")
         c.text(path, r"^#define PT_VERSION_PATCH (\d+)", patch, "PT_VERSION_PATCH")
+
+    # Kotlin/JVM: the pom's version is the Makefile's substitution of @VERSION@
+    # (the Makefile reads it from Cargo.toml's first `version = `, the workspace's).
+    kotlin = ROOT / "bindings-kotlin"
+    have = pom_version(kotlin / "pom.xml")
+    if have != "@VERSION@" and have != version:
+        if sync:
+            c.text(kotlin / "pom.xml", r"^  <version>([^<]+)</version>", version, "project version")
+        else:
+            c.fail(f"bindings-kotlin/pom.xml: version is {have}, want @VERSION@ (or {version})")
+    makefile = (kotlin / "Makefile").read_text()
+    if not re.search(r"^VERSION := .*Cargo\.toml", makefile, re.M) or "s/@VERSION@/$(VERSION)/" not in makefile:
+        c.fail("bindings-kotlin/Makefile: VERSION must be read from Cargo.toml and put into pom.xml's @VERSION@")
 
     # The packages carry copies of the root license files.
     for name in ("LICENSE-MIT", "LICENSE-APACHE"):
