@@ -342,7 +342,7 @@ step "tools (.venv-package)" tools
 VERSION=$("$PY" packaging/versions.py --print)
 step "check-versions" "$PY" packaging/versions.py
 step "actionlint" lint_workflows
-step "zig build: node addon + C library" build_native
+step "zig build: node, C, Kotlin libraries" build_native
 if part python; then
     step "python wheel (maturin --zig)" wheel
     step "python sdist + install from source" sdist
