@@ -64,7 +64,7 @@ build_tree() {
     cargo build -q --release -p parsec-teams-c &&
     cargo build -q --release -p parsec-teams-mock)
   [ -e "$tree/bindings-node/node_modules" ] || ln -s "$root/bindings-node/node_modules" "$tree/bindings-node/node_modules"
-  (cd "$tree/bindings-node" && CARGO_TARGET_DIR="$target" ./node_modules/.bin/napi build --platform --release --js native.js --dts native.d.ts >/dev/null 2>&1 &&
+  (cd "$tree/bindings-node" && CARGO_TARGET_DIR="$target" ./node_modules/.bin/napi build --platform --release --no-js --dts native.d.ts >/dev/null 2>&1 &&
     strip --strip-debug parsec-teams.linux-x64-gnu.node)
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   rm -rf "$tree/bindings-python/dist"
