@@ -116,7 +116,7 @@ bench-results:
 	python3 bench/merge_results.py
 
 # ---- package --------------------------------------------------------------
-# Wheel + sdist, npm main + linux-x64-gnu packages, C tarball: docs/packaging.md.
+# Wheel + sdist, npm main + linux-x64-gnu packages, C tarball, Kotlin jar + pom + sources jar: docs/packaging.md.
 package:
 	bash packaging/package.sh
 
