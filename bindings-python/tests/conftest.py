@@ -31,3 +31,21 @@ def client(mock: MockServer):
 def admin(mock: MockServer):
     with mock.admin_client() as c:
         yield c
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Python's own Ctrl-C handler for the test, whatever the runner inherited.
+
+    A process started in the background by a non-interactive shell (as CI
+    scripts often start make) begins with SIGINT ignored; Python then installs
+    no handler and ``_thread.interrupt_main()`` does nothing, so a test of
+    Ctrl-C would see no KeyboardInterrupt for reasons outside the SDK.
+    """
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -92,7 +92,7 @@ async def test_cancelling_a_task_closes_its_connection(how) -> None:
         server.close()
 
 
-def test_ctrl_c_closes_the_connection_of_a_sync_call() -> None:
+def test_ctrl_c_closes_the_connection_of_a_sync_call(ctrl_c: None) -> None:
     import _thread
     import threading
 

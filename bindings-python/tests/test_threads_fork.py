@@ -106,7 +106,7 @@ def test_async_client_after_fork(mock) -> None:
     assert os.WEXITSTATUS(status) == 0
 
 
-def test_ctrl_c_interrupts_a_waiting_call(client, mock) -> None:
+def test_ctrl_c_interrupts_a_waiting_call(client, mock, ctrl_c) -> None:
     import _thread
 
     import pytest
