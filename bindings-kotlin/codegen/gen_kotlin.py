@@ -450,7 +450,7 @@ def gen_client(api, options, resources):
         lines.append("")
         lines.append("    /** The paced quotas: for each, the calls left in the window and when it refills (plain JSON objects). */")
         lines.append("    @Suppress(\"UNCHECKED_CAST\")")
-        lines.append("    fun quotaStatus(): List<Map<String, Any?>> = (Json.value(native.quotaStatus()) as? List<Map<String, Any?>>) ?: emptyList()")
+        lines.append("    fun quotaStatus(): List<Map<String, Any?>> = (Json.decode(native.quotaStatus()) as? List<Map<String, Any?>>) ?: emptyList()")
         lines.append("")
     lines.append("    /** A builder for Java callers: `%s.builder().%s(...).build()`. */" % (cls, option_kotlin(mine[0])[0]))
     lines.append("    class Builder {")

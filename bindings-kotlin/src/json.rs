@@ -1,137 +1,149 @@
-//! JSON across the boundary as a flat token list: `Array { len }` and
-//! `Object { len }` are followed by their `len` items (an object's as `Key`
-//! then the value). Neither side parses text; building a value from tokens
-//! uses an explicit stack, so no input depth overflows the Rust stack.
+//! JSON across the boundary.
+//!
+//! Into Rust, values come as JSON text (the Kotlin layer writes it) and are
+//! parsed by the core's [`parse_json_text`], which bounds the nesting before
+//! parsing and names the field.
+//!
+//! Out of Rust, a decoded value goes as one byte array in a compact encoding
+//! that the Kotlin layer (`Support.kt`, `Json.decode`) reads in one pass with
+//! no text to scan: little-endian, one tag byte per value, then
+//!
+//! | tag | value |
+//! | --- | --- |
+//! | 0 / 1 / 2 | `null` / `false` / `true` |
+//! | 3 | an integer: `i64` |
+//! | 4 | any other number: `f64` |
+//! | 5 | a string: `u32` byte length, UTF-8 |
+//! | 6 | an array: `u32` item count, the items |
+//! | 7 | an object: `u32` entry count, then per entry its key and value |
+//!
+//! A key is a `u32` `k`: odd, a new key of `k >> 1` UTF-8 bytes that follow
+//! (it takes the next number of the value's key table); even, the key number
+//! `k >> 1` already sent. A page of 200 members names its ten keys once, not
+//! 2,000 times, so the JVM allocates and decodes them once.
 
+use parsec_teams::validate::parse_json_text;
 use parsec_teams::Error;
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
-/// One token of a JSON value.
-#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
-pub enum JsonToken {
-    Null,
-    Bool { v: bool },
-    Int { v: i64 },
-    Float { v: f64 },
-    Str { v: String },
-    Array { len: u32 },
-    Object { len: u32 },
-    Key { name: String },
+pub const NULL: u8 = 0;
+pub const FALSE: u8 = 1;
+pub const TRUE: u8 = 2;
+pub const INT: u8 = 3;
+pub const FLOAT: u8 = 4;
+pub const STR: u8 = 5;
+pub const ARRAY: u8 = 6;
+pub const OBJECT: u8 = 7;
+
+/// Keys kept for back-references: past this many distinct keys, new ones are
+/// sent in full each time (a response with thousands of distinct keys is a
+/// map keyed by ids, where references would not pay).
+const KEY_TABLE: usize = 256;
+
+/// The value parsed from JSON text given for `field`.
+pub fn from_text(text: &str, field: &str) -> Result<Value, Error> {
+    parse_json_text(text, field)
 }
 
-/// Deeper than this, tokens are refused before a value is built (the core
-/// refuses far less deep parameters itself, with the parameter's name).
-pub const MAX_TOKEN_DEPTH: usize = 4096;
-
-/// The tokens of `v`, in order.
-pub fn to_tokens(v: &Value) -> Vec<JsonToken> {
-    let mut out = Vec::new();
-    push(v, &mut out);
-    out
+/// The encoding of `v` (module docs).
+pub fn to_bytes(v: &Value) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.value(v);
+    w.finish()
 }
 
-fn push(v: &Value, out: &mut Vec<JsonToken>) {
-    match v {
-        Value::Null => out.push(JsonToken::Null),
-        Value::Bool(b) => out.push(JsonToken::Bool { v: *b }),
-        Value::Number(n) => out.push(match n.as_i64() {
-            Some(i) => JsonToken::Int { v: i },
-            None => JsonToken::Float { v: n.as_f64().unwrap_or(f64::NAN) },
-        }),
-        Value::String(s) => out.push(JsonToken::Str { v: s.clone() }),
-        Value::Array(a) => {
-            out.push(JsonToken::Array { len: a.len() as u32 });
-            for x in a {
-                push(x, out);
-            }
-        }
-        Value::Object(m) => {
-            out.push(JsonToken::Object { len: m.len() as u32 });
-            for (k, x) in m {
-                out.push(JsonToken::Key { name: k.clone() });
-                push(x, out);
-            }
-        }
+/// Writes values in the encoding, sharing one key table.
+pub(crate) struct Writer {
+    out: Vec<u8>,
+    keys: Vec<Box<str>>,
+}
+
+impl Writer {
+    pub(crate) fn new() -> Writer {
+        Writer { out: Vec::with_capacity(256), keys: Vec::new() }
     }
-}
 
-enum Frame {
-    Array(Vec<Value>, u32),
-    Object(Map<String, Value>, u32, Option<String>),
-}
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.out
+    }
 
-fn bad(why: &str) -> Error {
-    Error::validation("params", format!("malformed JSON tokens: {why}")).with_rule("json")
-}
+    /// One byte, outside any value (a header).
+    pub(crate) fn raw(&mut self, b: u8) {
+        self.out.push(b);
+    }
 
-/// The value the tokens spell; exactly one value, else a validation error.
-pub fn from_tokens(tokens: Vec<JsonToken>) -> Result<Value, Error> {
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut done: Option<Value> = None;
-    let mut it = tokens.into_iter();
-    loop {
-        // Close every container that has all its items.
-        let mut value = match stack.last() {
-            Some(Frame::Array(_, 0)) | Some(Frame::Object(_, 0, None)) => match stack.pop() {
-                Some(Frame::Array(a, _)) => Some(Value::Array(a)),
-                Some(Frame::Object(m, _, _)) => Some(Value::Object(m)),
-                None => None,
+    /// An array of `n` items, which the next `n` values are.
+    pub(crate) fn array(&mut self, n: usize) {
+        self.out.push(ARRAY);
+        self.len(n);
+    }
+
+    /// A value encoded alone (by [`to_bytes`]), which used no key of this writer's table.
+    pub(crate) fn bytes(&mut self, encoded: &[u8]) {
+        self.out.extend_from_slice(encoded);
+    }
+
+    fn len(&mut self, n: usize) {
+        // Lengths come from values in memory: a JSON response over 4 GiB is
+        // refused by the core long before it gets here.
+        self.out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+    }
+
+    pub(crate) fn value(&mut self, v: &Value) {
+        match v {
+            Value::Null => self.out.push(NULL),
+            Value::Bool(false) => self.out.push(FALSE),
+            Value::Bool(true) => self.out.push(TRUE),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => {
+                    self.out.push(INT);
+                    self.out.extend_from_slice(&i.to_le_bytes());
+                }
+                None => {
+                    self.out.push(FLOAT);
+                    self.out.extend_from_slice(&n.as_f64().unwrap_or(f64::NAN).to_le_bytes());
+                }
             },
-            _ => None,
-        };
-        if value.is_none() {
-            let Some(t) = it.next() else { break };
-            if done.is_some() {
-                return Err(bad("more than one value"));
+            Value::String(s) => {
+                self.out.push(STR);
+                self.len(s.len());
+                self.out.extend_from_slice(s.as_bytes());
             }
-            if let Some(Frame::Object(_, _, key @ None)) = stack.last_mut() {
-                match t {
-                    JsonToken::Key { name } => {
-                        *key = Some(name);
-                        continue;
-                    }
-                    _ => return Err(bad("an object item without its key")),
+            Value::Array(a) => {
+                self.out.push(ARRAY);
+                self.len(a.len());
+                for x in a {
+                    self.value(x);
                 }
             }
-            value = match t {
-                JsonToken::Null => Some(Value::Null),
-                JsonToken::Bool { v } => Some(Value::Bool(v)),
-                JsonToken::Int { v } => Some(Value::Number(v.into())),
-                JsonToken::Float { v } => Some(Number::from_f64(v).map(Value::Number).ok_or_else(|| bad("a number that is not finite"))?),
-                JsonToken::Str { v } => Some(Value::String(v)),
-                JsonToken::Key { .. } => return Err(bad("a key outside an object")),
-                JsonToken::Array { len } | JsonToken::Object { len } if stack.len() >= MAX_TOKEN_DEPTH => {
-                    let _ = len;
-                    return Err(Error::validation("params", format!("nested deeper than {MAX_TOKEN_DEPTH} levels")).with_rule("depth"));
+            Value::Object(m) => {
+                self.out.push(OBJECT);
+                self.len(m.len());
+                for (k, x) in m {
+                    self.key(k);
+                    self.value(x);
                 }
-                JsonToken::Array { len } => {
-                    stack.push(Frame::Array(Vec::with_capacity(len.min(1024) as usize), len));
-                    None
-                }
-                JsonToken::Object { len } => {
-                    stack.push(Frame::Object(Map::new(), len, None));
-                    None
-                }
-            };
-        }
-        let Some(v) = value else { continue };
-        match stack.last_mut() {
-            None => done = Some(v),
-            Some(Frame::Array(a, left)) => {
-                a.push(v);
-                *left -= 1;
-            }
-            Some(Frame::Object(m, left, key)) => {
-                let k = key.take().ok_or_else(|| bad("an object item without its key"))?;
-                m.insert(k, v);
-                *left -= 1;
             }
         }
     }
-    if !stack.is_empty() {
-        return Err(bad("a list or object with fewer items than announced"));
+
+    fn key(&mut self, k: &str) {
+        if let Some(i) = self.keys.iter().position(|known| &**known == k) {
+            self.len(i << 1);
+            return;
+        }
+        if self.keys.len() < KEY_TABLE {
+            self.keys.push(k.into());
+        } else {
+            // Past the table, a new key is sent in full and not numbered:
+            // tell the reader not to number it either (length with bit 31).
+            self.len(((k.len() << 1) | 1) | (1 << 31));
+            self.out.extend_from_slice(k.as_bytes());
+            return;
+        }
+        self.len((k.len() << 1) | 1);
+        self.out.extend_from_slice(k.as_bytes());
     }
-    done.ok_or_else(|| bad("no value"))
 }
 
 #[cfg(test)]
@@ -139,24 +151,104 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn tokens_round_trip_values() {
-        let v = json!({"a": [1, -2, 2.5, "x", null, true, {}], "b": {"c": []}, "big": 18446744073709551615u64});
-        assert_eq!(from_tokens(to_tokens(&v)).unwrap()["a"], v["a"]);
-        assert_eq!(from_tokens(to_tokens(&v)).unwrap()["b"], v["b"]);
-        assert_eq!(from_tokens(to_tokens(&json!([[[]]]))).unwrap(), json!([[[]]]));
+    /// A reader of the encoding, as `Json.decode` in Support.kt reads it.
+    fn read(b: &[u8]) -> Value {
+        fn u32_at(b: &[u8], i: &mut usize) -> usize {
+            let v = u32::from_le_bytes(b[*i..*i + 4].try_into().unwrap()) as usize;
+            *i += 4;
+            v
+        }
+        fn str_at(b: &[u8], i: &mut usize, n: usize) -> String {
+            let s = std::str::from_utf8(&b[*i..*i + n]).unwrap().to_owned();
+            *i += n;
+            s
+        }
+        fn value(b: &[u8], i: &mut usize, keys: &mut Vec<String>) -> Value {
+            let tag = b[*i];
+            *i += 1;
+            match tag {
+                NULL => Value::Null,
+                FALSE => Value::Bool(false),
+                TRUE => Value::Bool(true),
+                INT => {
+                    let v = i64::from_le_bytes(b[*i..*i + 8].try_into().unwrap());
+                    *i += 8;
+                    json!(v)
+                }
+                FLOAT => {
+                    let v = f64::from_le_bytes(b[*i..*i + 8].try_into().unwrap());
+                    *i += 8;
+                    json!(v)
+                }
+                STR => {
+                    let n = u32_at(b, i);
+                    Value::String(str_at(b, i, n))
+                }
+                ARRAY => {
+                    let n = u32_at(b, i);
+                    Value::Array((0..n).map(|_| value(b, i, keys)).collect())
+                }
+                OBJECT => {
+                    let n = u32_at(b, i);
+                    let mut m = serde_json::Map::new();
+                    for _ in 0..n {
+                        let k = u32_at(b, i);
+                        let key = if k & 1 == 0 {
+                            keys[k >> 1].clone()
+                        } else {
+                            let s = str_at(b, i, (k & 0x7fff_ffff) >> 1);
+                            if k & (1 << 31) == 0 {
+                                keys.push(s.clone());
+                            }
+                            s
+                        };
+                        m.insert(key, value(b, i, keys));
+                    }
+                    Value::Object(m)
+                }
+                t => panic!("tag {t}"),
+            }
+        }
+        let (mut i, mut keys) = (0, Vec::new());
+        let v = value(b, &mut i, &mut keys);
+        assert_eq!(i, b.len(), "trailing bytes");
+        v
     }
 
     #[test]
-    fn malformed_tokens_are_refused_not_panicking() {
-        let t = |v: Vec<JsonToken>| from_tokens(v).unwrap_err().rule().map(str::to_owned);
-        assert_eq!(t(vec![JsonToken::Array { len: 2 }, JsonToken::Null]), Some("json".into()));
-        assert_eq!(t(vec![JsonToken::Null, JsonToken::Null]), Some("json".into()));
-        assert_eq!(t(vec![JsonToken::Object { len: 1 }, JsonToken::Null]), Some("json".into()));
-        assert_eq!(t(vec![JsonToken::Key { name: "k".into() }]), Some("json".into()));
-        assert_eq!(t(vec![]), Some("json".into()));
-        assert_eq!(t(vec![JsonToken::Float { v: f64::NAN }]), Some("json".into()));
-        let deep = vec![JsonToken::Array { len: 1 }; MAX_TOKEN_DEPTH + 1];
-        assert_eq!(t(deep), Some("depth".into()));
+    fn encoding_round_trips_every_kind_of_value() {
+        let v = json!({
+            "a": null, "b": true, "c": false, "d": -7, "e": 1.5, "f": "é✓",
+            "g": [1, "x", {"a": 2}], "h": {}, "i": [],
+            "items": [{"id": 1, "email": "a@x"}, {"id": 2, "email": "b@x", "new": {"id": 3}}]
+        });
+        assert_eq!(read(&to_bytes(&v)), v);
+        assert_eq!(read(&to_bytes(&json!("s"))), json!("s"));
+        // Past i64, an integer goes as a double (the JVM side reads Long or Double).
+        assert_eq!(read(&to_bytes(&json!(u64::MAX))), json!(u64::MAX as f64));
+    }
+
+    #[test]
+    fn repeated_keys_are_sent_once() {
+        let items: Vec<Value> = (0..200).map(|i| json!({"id": i, "email": "someone@example.com"})).collect();
+        let b = to_bytes(&Value::Array(items.clone()));
+        assert_eq!(b.windows(5).filter(|w| w == b"email").count(), 1);
+        assert_eq!(read(&b), Value::Array(items));
+    }
+
+    #[test]
+    fn keys_past_the_table_are_sent_in_full() {
+        let m: serde_json::Map<String, Value> = (0..KEY_TABLE + 50).map(|i| (format!("k{i}"), json!(i))).collect();
+        let v = json!([Value::Object(m.clone()), Value::Object(m)]);
+        assert_eq!(read(&to_bytes(&v)), v);
+    }
+
+    #[test]
+    fn text_in_is_parsed_by_the_core_with_the_field_named() {
+        assert_eq!(from_text(r#"{"a":[1,2]}"#, "params").unwrap(), json!({"a": [1, 2]}));
+        let e = from_text("{", "params").unwrap_err();
+        assert_eq!((e.field(), e.rule()), (Some("params"), Some("json")));
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert_eq!(from_text(&deep, "body").unwrap_err().rule(), Some("depth"));
     }
 }

@@ -6,9 +6,10 @@
 //! (`client.members.list(...)`) is generated from `docs/description.json` by
 //! `codegen/gen_kotlin.py` on top of it.
 //!
-//! JSON crosses the boundary as a flat list of [`JsonToken`]s (no text to
-//! parse on the JVM side, no recursive uniffi type): the core decodes the
-//! response, the Kotlin layer rebuilds maps and lists from the tokens.
+//! JSON goes in as text (parsed and bounded by the core) and comes out as one
+//! byte array in a compact encoding (the [`json`] module) that the Kotlin
+//! layer reads in one pass: the core decodes the response, no token objects
+//! or JSON text cross to the JVM.
 //! Options go to `ClientOptions::from_values` / `AdminClientOptions::from_values`
 //! unchanged (one validation, in the core); the environment, the log level,
 //! the runtime and the decoding are the core's.
@@ -34,8 +35,8 @@ use serde_json::{Map, Value};
 
 uniffi::setup_scaffolding!("parsecteams");
 
-mod json;
-pub use json::JsonToken;
+mod direct;
+pub mod json;
 
 /// Every failure of a call, carrying the attributes of the contract's error
 /// tree; the Kotlin layer raises the class named by `class_name`.
@@ -129,13 +130,14 @@ impl NativeOptions {
     }
 }
 
-/// A successful call: status, request id, retries taken and the decoded result.
+/// A successful call: status, request id, retries taken and the decoded
+/// result (in the encoding of the [`json`] module).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct NativeResponse {
     pub status: u16,
     pub request_id: Option<String>,
     pub retries_taken: u32,
-    pub data: Vec<JsonToken>,
+    pub data: Vec<u8>,
 }
 
 fn init_logging() {
@@ -178,8 +180,8 @@ fn request_options(timeout: Option<f64>, max_retries: Option<i64>) -> Res<Option
     }))
 }
 
-fn args_of(params: Vec<JsonToken>) -> Res<Map<String, Value>> {
-    match json::from_tokens(params)? {
+fn args_of(params: &str) -> Res<Map<String, Value>> {
+    match json::from_text(params, "params")? {
         Value::Object(m) => Ok(m),
         Value::Null => Ok(Map::new()),
         _ => Err(Error::validation("params", "must be an object").into()),
@@ -215,20 +217,26 @@ fn spawn<T: Send + 'static>(fut: impl Future<Output = parsec_teams::Result<T>> +
     Ok(Task(runtime()?.spawn(catch_panic(fut))))
 }
 
-fn block<T>(fut: impl Future<Output = parsec_teams::Result<T>>) -> Res<T> {
+/// Runs `fut` as a task on the runtime's workers and parks the calling thread
+/// until it ends. The request, its connection's task and the I/O driver then
+/// stay on one worker, and the caller is woken once; polling the call on the
+/// caller's thread (`block_on(fut)`) instead crossed threads at every step of
+/// the exchange (request to the connection task, head, body, end), which cost
+/// more CPU in context switches than the whole call does in Rust.
+fn block<T: Send + 'static>(fut: impl Future<Output = parsec_teams::Result<T>> + Send + 'static) -> Res<T> {
     let rt = runtime()?;
-    Ok(rt.block_on(catch_panic(fut))?)
+    rt.block_on(spawn(fut)?)
 }
 
 async fn call_op(caller: Caller, op: &'static Operation, args: Map<String, Value>) -> parsec_teams::Result<NativeResponse> {
     let r = caller.call_json(op, args).await?;
-    Ok(NativeResponse { status: r.status, request_id: r.request_id, retries_taken: r.retries_taken, data: json::to_tokens(&r.data) })
+    Ok(NativeResponse { status: r.status, request_id: r.request_id, retries_taken: r.retries_taken, data: json::to_bytes(&r.data) })
 }
 
 async fn send_raw(caller: Caller, req: RawRequest) -> parsec_teams::Result<NativeResponse> {
     let r = caller.send_raw(&req).await?;
     let data = r.json()?;
-    Ok(NativeResponse { status: r.status, request_id: r.request_id, retries_taken: r.retries_taken, data: json::to_tokens(&data) })
+    Ok(NativeResponse { status: r.status, request_id: r.request_id, retries_taken: r.retries_taken, data: json::to_bytes(&data) })
 }
 
 /// A `Client` or an `AdminClient` of the core (one object: the calls are the same).
@@ -243,7 +251,7 @@ impl NativeClient {
     fn prepared(
         &self,
         op: &str,
-        params: Vec<JsonToken>,
+        params: String,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> Res<(Caller, &'static Operation, Map<String, Value>)> {
@@ -257,12 +265,12 @@ impl NativeClient {
             Some(o) => self.caller.with_options(o),
             None => self.caller.clone(),
         };
-        Ok((caller, op, args_of(params)?))
+        Ok((caller, op, args_of(&params)?))
     }
 
-    fn raw_request(&self, method: &str, path: &str, query: Option<Vec<JsonToken>>, body: Option<Vec<JsonToken>>) -> Res<RawRequest> {
-        let query = query.map(json::from_tokens).transpose()?;
-        let body = body.map(json::from_tokens).transpose()?;
+    fn raw_request(&self, method: &str, path: &str, query: Option<String>, body: Option<String>) -> Res<RawRequest> {
+        let query = query.map(|q| json::from_text(&q, "query")).transpose()?;
+        let body = body.map(|b| json::from_text(&b, "body")).transpose()?;
         Ok(RawRequest::new(method, path, query.as_ref(), body)?)
     }
 }
@@ -293,19 +301,19 @@ impl NativeClient {
 
     /// Calls operation `op` (description id) with `params` (an object, wire
     /// names); `timeout` (s) and `max_retries` override the client's for this call.
-    pub async fn call(&self, op: String, params: Vec<JsonToken>, timeout: Option<f64>, max_retries: Option<i64>) -> Res<NativeResponse> {
+    pub async fn call(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<NativeResponse> {
         let (caller, op, args) = self.prepared(&op, params, timeout, max_retries)?;
         spawn(call_op(caller, op, args))?.await
     }
 
     /// [`NativeClient::call`], blocking the calling thread.
-    pub fn call_blocking(&self, op: String, params: Vec<JsonToken>, timeout: Option<f64>, max_retries: Option<i64>) -> Res<NativeResponse> {
+    pub fn call_blocking(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<NativeResponse> {
         let (caller, op, args) = self.prepared(&op, params, timeout, max_retries)?;
         block(call_op(caller, op, args))
     }
 
     /// The pages of list operation `op`, fetched one by one.
-    pub fn pager(&self, op: String, params: Vec<JsonToken>, timeout: Option<f64>, max_retries: Option<i64>) -> Res<Arc<NativePager>> {
+    pub fn pager(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<Arc<NativePager>> {
         let (caller, op, args) = self.prepared(&op, params, timeout, max_retries)?;
         let pages = catch_panic_sync(|| Paginator::new(caller, op, args))?;
         Ok(Arc::new(NativePager { pages: Arc::new(tokio::sync::Mutex::new(pages)) }))
@@ -313,34 +321,28 @@ impl NativeClient {
 
     /// The escape hatch: `method` `path` (under the base URL, the team's
     /// prefix not added), optional `query` object and JSON `body`.
-    pub async fn request(
-        &self,
-        method: String,
-        path: String,
-        query: Option<Vec<JsonToken>>,
-        body: Option<Vec<JsonToken>>,
-    ) -> Res<NativeResponse> {
+    pub async fn request(&self, method: String, path: String, query: Option<String>, body: Option<String>) -> Res<NativeResponse> {
         let req = self.raw_request(&method, &path, query, body)?;
         spawn(send_raw(self.caller.clone(), req))?.await
     }
 
     /// [`NativeClient::request`], blocking the calling thread.
-    pub fn request_blocking(
-        &self,
-        method: String,
-        path: String,
-        query: Option<Vec<JsonToken>>,
-        body: Option<Vec<JsonToken>>,
-    ) -> Res<NativeResponse> {
+    pub fn request_blocking(&self, method: String, path: String, query: Option<String>, body: Option<String>) -> Res<NativeResponse> {
         let req = self.raw_request(&method, &path, query, body)?;
         block(send_raw(self.caller.clone(), req))
     }
 
     /// The paced quotas: calls left in the window and when it refills (a list
     /// of objects; empty for an `AdminClient`).
-    pub fn quota_status(&self) -> Vec<JsonToken> {
+    pub fn quota_status(&self) -> Vec<u8> {
         let list = self.teams.as_ref().map(Client::quota_status).unwrap_or_default();
-        json::to_tokens(&serde_json::to_value(list).unwrap_or(Value::Null))
+        json::to_bytes(&serde_json::to_value(list).unwrap_or(Value::Null))
+    }
+
+    /// This client's number for the blocking calls' direct path (the
+    /// `direct` module), valid until `parsec_teams_kt_release`.
+    pub fn direct_handle(self: Arc<Self>) -> u64 {
+        direct::register(self)
     }
 
     /// The team id (empty for an `AdminClient`).
@@ -355,20 +357,20 @@ pub struct NativePager {
     pages: Arc<tokio::sync::Mutex<Paginator>>,
 }
 
-async fn next_page(pages: Arc<tokio::sync::Mutex<Paginator>>) -> parsec_teams::Result<Option<Vec<JsonToken>>> {
+async fn next_page(pages: Arc<tokio::sync::Mutex<Paginator>>) -> parsec_teams::Result<Option<Vec<u8>>> {
     let mut pages = pages.lock().await;
-    Ok(pages.next_page::<Value>().await?.map(|items| json::to_tokens(&Value::Array(items))))
+    Ok(pages.next_page::<Value>().await?.map(|items| json::to_bytes(&Value::Array(items))))
 }
 
 #[uniffi::export]
 impl NativePager {
     /// The next page's items (a list), `None` after the last page.
-    pub async fn next_page(&self) -> Res<Option<Vec<JsonToken>>> {
+    pub async fn next_page(&self) -> Res<Option<Vec<u8>>> {
         spawn(next_page(self.pages.clone()))?.await
     }
 
     /// [`NativePager::next_page`], blocking the calling thread.
-    pub fn next_page_blocking(&self) -> Res<Option<Vec<JsonToken>>> {
+    pub fn next_page_blocking(&self) -> Res<Option<Vec<u8>>> {
         block(next_page(self.pages.clone()))
     }
 }

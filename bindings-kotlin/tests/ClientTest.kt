@@ -219,6 +219,35 @@ class ClientTest {
     }
 
     @Test
+    fun blocking_calls_take_the_direct_path_with_every_error_attribute() {
+        // The blocking forms cross by bindings-kotlin/src/direct.rs, not uniffi: the
+        // same results and the same error objects as the suspend forms.
+        fault("path" to "/v1/teams/*/members/7", "status" to 404, "times" to 2)
+        val e = assertThrows<NotFoundError> { client.members.getBlocking(7) }
+        val s = assertThrows<NotFoundError> { runBlocking { client.members.get(7) } }
+        assertEquals(404 to 404, e.status to s.status)
+        assertEquals(e.message, s.message)
+        assertTrue(e.requestId != null && e.body != null && !e.retryable && !e.mayHaveBeenApplied)
+        assertEquals(runBlocking { client.members.list(limit = 50) }.data, client.members.listBlocking(limit = 50).data)
+        val raw = client.requestBlocking("GET", "/v1/teams/${mock.teamId}/members", query = mapOf("limit" to 2, "offset" to 0))
+        assertEquals(200, raw.status)
+        assertEquals(2, ((raw.data as Map<*, *>)["data"] as List<*>).size)
+        val bad = assertThrows<ValidationError> { client.requestBlocking("FETCH", "/v1/x") }
+        assertEquals("method" to "enum", bad.field to bad.rule)
+    }
+
+    @Test
+    fun a_closed_client_refuses_blocking_calls_with_a_validation_error() {
+        val c = mock.client()
+        assertEquals(1L, c.members.getBlocking(1).userId)
+        c.close()
+        val e = assertThrows<ValidationError> { c.members.getBlocking(1) }
+        assertEquals("client" to "open", e.field to e.rule)
+        val r = assertThrows<ValidationError> { c.requestBlocking("GET", "/v1/teams/${mock.teamId}/members") }
+        assertEquals("client", r.field)
+    }
+
+    @Test
     fun get_503_is_retried_and_post_500_is_not() = runBlocking {
         fault("path" to "/v1/teams/*/members/4", "status" to 503, "times" to 2)
         val r = client.members.getWithResponse(userId = 4, options = RequestOptions(maxRetries = 2))

@@ -2089,7 +2089,7 @@ class Client @JvmOverloads constructor(
 
     /** The paced quotas: for each, the calls left in the window and when it refills (plain JSON objects). */
     @Suppress("UNCHECKED_CAST")
-    fun quotaStatus(): List<Map<String, Any?>> = (Json.value(native.quotaStatus()) as? List<Map<String, Any?>>) ?: emptyList()
+    fun quotaStatus(): List<Map<String, Any?>> = (Json.decode(native.quotaStatus()) as? List<Map<String, Any?>>) ?: emptyList()
 
     /** A builder for Java callers: `Client.builder().apiKey(...).build()`. */
     class Builder {

@@ -4,13 +4,14 @@
 // Generated.kt from docs/description.json (codegen/gen_kotlin.py).
 package parsecteams
 
-import parsecteams.ffi.JsonToken
 import parsecteams.ffi.NativeClient
 import parsecteams.ffi.NativeException
 import parsecteams.ffi.NativeMockServer
 import parsecteams.ffi.NativeOptions
 import parsecteams.ffi.NativePager
 import parsecteams.ffi.NativeResponse
+import com.sun.jna.Native
+import com.sun.jna.Pointer
 
 /** Per-call overrides of the client's `timeoutMs` and `maxRetries` (checked by the core). */
 data class RequestOptions @JvmOverloads constructor(val timeoutMs: Long? = null, val maxRetries: Int? = null) {
@@ -22,8 +23,10 @@ data class RawResponse<T>(val status: Int, val requestId: String?, val retriesTa
 
 /**
  * JSON values as plain Kotlin values: `null`, [Boolean], [Long], [Double],
- * [String], [List] and [Map] (insertion order kept). The core parses and
- * validates; values cross the boundary as tokens, never as text.
+ * [String], [List] and [Map] (insertion order kept). Values go to the core as
+ * JSON text, which the core parses and checks; results come back decoded by
+ * the core, in a compact binary encoding read here in one pass
+ * (bindings-kotlin/src/json.rs describes it).
  */
 object Json {
     /** Renders a plain value as JSON text (for logs and tests). */
@@ -85,64 +88,58 @@ object Json {
 
     internal fun wireName(e: Enum<*>): String = if (e is WireEnum) e.wire else e.name
 
-    /** The tokens of a plain value. */
-    internal fun tokens(v: Any?): List<JsonToken> = ArrayList<JsonToken>().also { push(v, it) }
+    /** A plain value as JSON text for the core (which parses and checks it). */
+    internal fun text(v: Any?): String = write(v)
 
-    private fun push(v: Any?, out: MutableList<JsonToken>) {
-        when (v) {
-            null -> out.add(JsonToken.Null)
-            is Boolean -> out.add(JsonToken.Bool(v))
-            is Double -> out.add(JsonToken.Float(v))
-            is Float -> out.add(JsonToken.Float(v.toDouble()))
-            is Number -> out.add(JsonToken.Int(v.toLong()))
-            is String -> out.add(JsonToken.Str(v))
-            is Enum<*> -> out.add(JsonToken.Str(wireName(v)))
-            is Model -> push(v.raw, out)
-            is Map<*, *> -> {
-                out.add(JsonToken.Object(v.size.toUInt()))
-                for ((k, x) in v) {
-                    out.add(JsonToken.Key(k.toString()))
-                    push(x, out)
-                }
-            }
-            is Collection<*> -> {
-                out.add(JsonToken.Array(v.size.toUInt()))
-                for (x in v) push(x, out)
-            }
-            is Array<*> -> push(v.asList(), out)
-            else -> out.add(JsonToken.Str(v.toString()))
-        }
+    /** The plain value of the core's encoding of a decoded result (from byte [at]). */
+    internal fun decode(bytes: ByteArray, at: Int = 0): Any? {
+        if (bytes.size <= at) return null
+        return Decoder(java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).position(at) as java.nio.ByteBuffer).value()
     }
 
-    /** The plain value the tokens spell (they come from the core, well formed). */
-    internal fun value(tokens: List<JsonToken>): Any? {
-        var i = 0
-        fun next(): Any? {
-            return when (val t = tokens[i++]) {
-                is JsonToken.Null -> null
-                is JsonToken.Bool -> t.v
-                is JsonToken.Int -> t.v
-                is JsonToken.Float -> t.v
-                is JsonToken.Str -> t.v
-                is JsonToken.Key -> t.name
-                is JsonToken.Array -> {
-                    val n = t.len.toInt()
-                    val list = ArrayList<Any?>(n)
-                    repeat(n) { list.add(next()) }
-                    list
-                }
-                is JsonToken.Object -> {
-                    val n = t.len.toInt()
-                    val map = LinkedHashMap<String, Any?>(n * 2)
-                    repeat(n) {
-                        val k = (tokens[i++] as JsonToken.Key).name
-                        map[k] = next()
-                    }
-                    map
-                }
-            }
+    // The tags and key scheme of bindings-kotlin/src/json.rs.
+    private class Decoder(private val b: java.nio.ByteBuffer) {
+        private val keys = ArrayList<String>()
+
+        private fun string(n: Int): String {
+            val at = b.position()
+            val s = String(b.array(), at, n, Charsets.UTF_8)
+            b.position(at + n)
+            return s
         }
-        return if (tokens.isEmpty()) null else next()
+
+        private fun key(): String {
+            val k = b.getInt()
+            if (k and 1 == 0) return keys[k ushr 1]
+            val s = string((k and 0x7fffffff) ushr 1)
+            if (k >= 0) keys.add(s)
+            return s
+        }
+
+        fun value(): Any? = when (val tag = b.get().toInt()) {
+            0 -> null
+            1 -> false
+            2 -> true
+            3 -> b.getLong()
+            4 -> b.getDouble()
+            5 -> string(b.getInt())
+            6 -> {
+                val n = b.getInt()
+                val list = ArrayList<Any?>(n)
+                repeat(n) { list.add(value()) }
+                list
+            }
+            7 -> {
+                val n = b.getInt()
+                val map = LinkedHashMap<String, Any?>(if (n < 12) 16 else n * 2)
+                repeat(n) {
+                    val k = key()
+                    map[k] = value()
+                }
+                map
+            }
+            else -> throw IllegalStateException("parsec-teams: unknown value tag $tag from the native library")
+        }
     }
 }
 
@@ -196,19 +193,87 @@ internal inline fun <T> guard(block: () -> T): T = try {
     throw errorOf(e)
 }
 
+/** A call's outcome as the layer uses it: status, request id, retries, the decoded JSON. */
+internal class Reply(val status: Int, val requestId: String?, val retriesTaken: Int, val data: Any?) {
+    constructor(r: NativeResponse) : this(r.status.toInt(), r.requestId, r.retriesTaken.toInt(), Json.decode(r.data))
+}
+
+/**
+ * The blocking calls' direct path (bindings-kotlin/src/direct.rs): plain C
+ * functions of the same native library, bound by JNA's direct mapping with
+ * only numbers and arrays, so a call builds no JNA `Structure` (uniffi's
+ * calls build several, which cost more CPU than the whole request in Rust).
+ */
+internal object Direct {
+    init {
+        // The library uniffi's bindings load (the same NativeLibrary instance).
+        Native.register(Direct::class.java, System.getProperty("uniffi.component.parsecteams.libraryOverride") ?: "parsec_teams_kotlin")
+    }
+
+    @JvmStatic external fun parsec_teams_kt_call(
+        handle: Long, op: ByteArray, opLen: Int, params: ByteArray, paramsLen: Int, timeout: Double, maxRetries: Long, outLen: LongArray,
+    ): Long
+
+    @JvmStatic external fun parsec_teams_kt_request(
+        handle: Long, method: ByteArray, methodLen: Int, path: ByteArray, pathLen: Int,
+        query: ByteArray?, queryLen: Int, body: ByteArray?, bodyLen: Int, outLen: LongArray,
+    ): Long
+
+    @JvmStatic external fun parsec_teams_kt_free(ptr: Long, len: Long)
+
+    @JvmStatic external fun parsec_teams_kt_release(handle: Long)
+
+    /** The reply of a result buffer (then freed), or the error it holds, thrown. */
+    fun reply(ptr: Long, len: Long): Reply {
+        val bytes = ByteArray(len.toInt())
+        try {
+            Pointer(ptr).read(0, bytes, 0, bytes.size)
+        } finally {
+            parsec_teams_kt_free(ptr, len)
+        }
+        val v = Json.decode(bytes, 1)
+        if (bytes[0].toInt() != 0) throw ParsecError.of(failure(Read.obj(v)))
+        val r = v as List<*>
+        return Reply((r[0] as Long).toInt(), r[1] as String?, (r[2] as Long).toInt(), r[3])
+    }
+
+    private fun failure(e: Map<String, Any?>) = NativeException.Failed(
+        e["class_name"] as String, e["detail"] as String, e["text"] as String, (e["status"] as Long?)?.toUShort(),
+        e["body"] as String?, e["request_id"] as String?, (e["retry_after"] as Number?)?.toDouble(), e["retryable"] as Boolean,
+        (e["retries_taken"] as Long).toUInt(), e["may_have_been_applied"] as Boolean, e["field"] as String?, e["rule"] as String?,
+    )
+}
+
 /** The calls shared by [Client] and [AdminClient]: by operation id, typed results decoded by the caller. */
 abstract class BaseClient internal constructor(internal val native: NativeClient) : AutoCloseable {
-    internal fun <T> raw(r: NativeResponse, decode: (Any?) -> T) =
-        RawResponse(r.status.toInt(), r.requestId, r.retriesTaken.toInt(), decode(Json.value(r.data)))
+    // This client's number for the direct path, forgotten on close() or when
+    // the client is collected (a Cleaner, as uniffi frees its object).
+    private val handle: Long = native.directHandle().toLong()
+    private val released = java.util.concurrent.atomic.AtomicBoolean(false)
+    private val cleanup: java.lang.ref.Cleaner.Cleanable = run {
+        val h = handle
+        val done = released
+        CLEANER.register(this) { if (done.compareAndSet(false, true)) Direct.parsec_teams_kt_release(h) }
+    }
 
-    internal suspend fun send(op: String, params: Map<String, Any?>, options: RequestOptions?): NativeResponse =
-        guard { native.call(op, Json.tokens(params), options?.timeoutSeconds, options?.maxRetries?.toLong()) }
+    internal fun <T> raw(r: Reply, decode: (Any?) -> T) = RawResponse(r.status, r.requestId, r.retriesTaken, decode(r.data))
 
-    internal fun sendBlocking(op: String, params: Map<String, Any?>, options: RequestOptions?): NativeResponse =
-        guard { native.callBlocking(op, Json.tokens(params), options?.timeoutSeconds, options?.maxRetries?.toLong()) }
+    internal suspend fun send(op: String, params: Map<String, Any?>, options: RequestOptions?): Reply =
+        Reply(guard { native.call(op, Json.text(params), options?.timeoutSeconds, options?.maxRetries?.toLong()) })
+
+    internal fun sendBlocking(op: String, params: Map<String, Any?>, options: RequestOptions?): Reply {
+        val opBytes = op.toByteArray(Charsets.UTF_8)
+        val body = Json.text(params).toByteArray(Charsets.UTF_8)
+        val len = LongArray(1)
+        val ptr = Direct.parsec_teams_kt_call(
+            handle, opBytes, opBytes.size, body, body.size,
+            options?.timeoutSeconds ?: Double.NaN, options?.maxRetries?.toLong() ?: Long.MIN_VALUE, len,
+        )
+        return Direct.reply(ptr, len[0])
+    }
 
     internal fun <T> pager(op: String, params: Map<String, Any?>, options: RequestOptions?, decode: (Map<String, Any?>) -> T): Pager<T> =
-        Pager(guard { native.pager(op, Json.tokens(params), options?.timeoutSeconds, options?.maxRetries?.toLong()) }, decode)
+        Pager(guard { native.pager(op, Json.text(params), options?.timeoutSeconds, options?.maxRetries?.toLong()) }, decode)
 
     /**
      * Any operation by its description id (`teams.members.list`,
@@ -235,15 +300,29 @@ abstract class BaseClient internal constructor(internal val native: NativeClient
      * same auth, retries, errors and logging; the result as plain JSON values.
      */
     suspend fun request(method: String, path: String, query: Map<String, Any?>? = null, body: Any? = null): RawResponse<Any?> =
-        raw(guard { native.request(method, path, query?.let { Json.tokens(it) }, body?.let { Json.tokens(it) }) }) { it }
+        raw(Reply(guard { native.request(method, path, query?.let { Json.text(it) }, body?.let { Json.text(it) }) })) { it }
 
     /** [request], blocking the calling thread. */
     @JvmOverloads
-    fun requestBlocking(method: String, path: String, query: Map<String, Any?>? = null, body: Any? = null): RawResponse<Any?> =
-        raw(guard { native.requestBlocking(method, path, query?.let { Json.tokens(it) }, body?.let { Json.tokens(it) }) }) { it }
+    fun requestBlocking(method: String, path: String, query: Map<String, Any?>? = null, body: Any? = null): RawResponse<Any?> {
+        val m = method.toByteArray(Charsets.UTF_8)
+        val p = path.toByteArray(Charsets.UTF_8)
+        val q = query?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
+        val b = body?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
+        val len = LongArray(1)
+        val ptr = Direct.parsec_teams_kt_request(handle, m, m.size, p, p.size, q, q?.size ?: -1, b, b?.size ?: -1, len)
+        return raw(Direct.reply(ptr, len[0])) { it }
+    }
 
     /** Frees the native client (also done by the garbage collector). */
-    override fun close() = native.close()
+    override fun close() {
+        cleanup.clean()
+        native.close()
+    }
+
+    private companion object {
+        val CLEANER: java.lang.ref.Cleaner = java.lang.ref.Cleaner.create()
+    }
 }
 
 /**
@@ -271,7 +350,7 @@ class Pager<T> internal constructor(private val native: NativePager, private val
 
     override fun iterator(): Iterator<T> = asSequence().iterator()
 
-    private fun items(tokens: List<JsonToken>): List<T> = (Json.value(tokens) as List<*>).map { decode(Read.obj(it)) }
+    private fun items(bytes: ByteArray): List<T> = (Json.decode(bytes) as List<*>).map { decode(Read.obj(it)) }
 }
 
 /**

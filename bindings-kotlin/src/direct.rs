@@ -1,0 +1,228 @@
+//! The blocking calls' direct path: plain C functions beside uniffi's, bound
+//! on the JVM by JNA's direct mapping with only numbers and byte arrays
+//! (`Support.kt`, `Direct`).
+//!
+//! Why: every call through uniffi's Kotlin makes JNA build `Structure`s (a call
+//! status per call, one per `RustBuffer` returned), each on JNA-tracked
+//! `Memory` freed by a cleaner thread. Measured on this package, a uniffi
+//! method that only returns a short string cost 30–60 µs of CPU on the JVM;
+//! a blocking `members.get` made four such crossings. Here a call is one JNA
+//! call taking primitives and arrays, a copy of the result into a Java array
+//! and one call to free it. The objects, the pager, the suspend calls, the
+//! mock and the errors' classes stay uniffi's.
+//!
+//! A client is reached by a number from [`NativeClient::direct_handle`], kept
+//! in a table here: a stale or made-up number is an error, never a dangling
+//! pointer. A result is a buffer this module allocates and
+//! [`parsec_teams_kt_free`] frees:
+//!
+//! - byte 0: `0` a result, then the value `[status, request_id, retries_taken, data]`;
+//! - byte 0: `1` an error, then an object of [`NativeError`]'s fields;
+//!
+//! each value in the encoding of [`crate::json`].
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use parsec_teams::Error;
+use serde_json::Value;
+
+use crate::json::Writer;
+use crate::{NativeClient, NativeError, NativeResponse, Res};
+
+fn table() -> &'static RwLock<HashMap<u64, Arc<NativeClient>>> {
+    static TABLE: OnceLock<RwLock<HashMap<u64, Arc<NativeClient>>>> = OnceLock::new();
+    TABLE.get_or_init(Default::default)
+}
+
+/// Registers `client` for the direct calls; its number until [`release`].
+pub(crate) fn register(client: Arc<NativeClient>) -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    table().write().unwrap_or_else(|p| p.into_inner()).insert(id, client);
+    id
+}
+
+fn client(handle: u64) -> Res<Arc<NativeClient>> {
+    let clients = table().read().unwrap_or_else(|p| p.into_inner());
+    clients.get(&handle).cloned().ok_or_else(|| Error::validation("client", "is closed").with_rule("open").into())
+}
+
+/// The bytes `len` long at `ptr`, as text (`None` for a negative length).
+///
+/// # Safety
+/// `ptr` is valid for `len` bytes when `len` > 0 (JNA passes a Java array's copy).
+unsafe fn text<'a>(ptr: *const u8, len: i32, field: &str) -> Res<Option<&'a str>> {
+    if len < 0 {
+        return Ok(None);
+    }
+    if len == 0 {
+        return Ok(Some(""));
+    }
+    if ptr.is_null() {
+        return Err(Error::validation(field, "is missing").into());
+    }
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len as usize) };
+    std::str::from_utf8(bytes).map(Some).map_err(|_| Error::validation(field, "must be UTF-8").with_rule("utf8").into())
+}
+
+/// The buffer handed to the JVM: its length in `*out_len`, its address returned.
+fn hand_over(bytes: Vec<u8>, out_len: *mut i64) -> i64 {
+    let bytes = bytes.into_boxed_slice();
+    if !out_len.is_null() {
+        // SAFETY: `out_len` is the JVM's `long[1]`, copied in and out by JNA.
+        unsafe { *out_len = bytes.len() as i64 };
+    }
+    Box::into_raw(bytes) as *mut u8 as i64
+}
+
+fn encode(result: Res<NativeResponse>, out_len: *mut i64) -> i64 {
+    let mut w = Writer::new();
+    match result {
+        Ok(r) => {
+            w.raw(0);
+            w.array(4);
+            w.value(&Value::from(r.status));
+            w.value(&r.request_id.map(Value::from).unwrap_or(Value::Null));
+            w.value(&Value::from(r.retries_taken));
+            w.bytes(&r.data);
+        }
+        Err(NativeError::Failed {
+            class_name,
+            detail,
+            text,
+            status,
+            body,
+            request_id,
+            retry_after,
+            retryable,
+            retries_taken,
+            may_have_been_applied,
+            field,
+            rule,
+        }) => {
+            w.raw(1);
+            let error = serde_json::json!({
+                "class_name": class_name, "detail": detail, "text": text, "status": status, "body": body,
+                "request_id": request_id, "retry_after": retry_after, "retryable": retryable,
+                "retries_taken": retries_taken, "may_have_been_applied": may_have_been_applied,
+                "field": field, "rule": rule,
+            });
+            w.value(&error);
+        }
+    }
+    hand_over(w.finish(), out_len)
+}
+
+fn guarded(out_len: *mut i64, f: impl FnOnce() -> Res<NativeResponse>) -> i64 {
+    let result = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p).into()));
+    encode(result, out_len)
+}
+
+/// [`NativeClient::call_blocking`]: operation `op` (description id, UTF-8),
+/// `params` (JSON text); `timeout` in seconds or NaN for the client's;
+/// `max_retries` or `i64::MIN` for the client's.
+///
+/// # Safety
+/// `op` and `params` are valid for their lengths; `out_len` for one `i64`.
+#[no_mangle]
+pub unsafe extern "C" fn parsec_teams_kt_call(
+    handle: u64,
+    op: *const u8,
+    op_len: i32,
+    params: *const u8,
+    params_len: i32,
+    timeout: f64,
+    max_retries: i64,
+    out_len: *mut i64,
+) -> i64 {
+    guarded(out_len, || {
+        // SAFETY: the caller's contract.
+        let op = unsafe { text(op, op_len, "operation") }?.unwrap_or_default();
+        let params = unsafe { text(params, params_len, "params") }?.unwrap_or("{}");
+        let timeout = (!timeout.is_nan()).then_some(timeout);
+        let max_retries = (max_retries != i64::MIN).then_some(max_retries);
+        client(handle)?.call_blocking(op.to_owned(), params.to_owned(), timeout, max_retries)
+    })
+}
+
+/// [`NativeClient::request_blocking`]; `query` and `body` are JSON text, or
+/// absent with a negative length.
+///
+/// # Safety
+/// Every pointer is valid for its length; `out_len` for one `i64`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn parsec_teams_kt_request(
+    handle: u64,
+    method: *const u8,
+    method_len: i32,
+    path: *const u8,
+    path_len: i32,
+    query: *const u8,
+    query_len: i32,
+    body: *const u8,
+    body_len: i32,
+    out_len: *mut i64,
+) -> i64 {
+    guarded(out_len, || {
+        // SAFETY: the caller's contract.
+        let method = unsafe { text(method, method_len, "method") }?.unwrap_or_default();
+        let path = unsafe { text(path, path_len, "path") }?.unwrap_or_default();
+        let query = unsafe { text(query, query_len, "query") }?.map(str::to_owned);
+        let body = unsafe { text(body, body_len, "body") }?.map(str::to_owned);
+        client(handle)?.request_blocking(method.to_owned(), path.to_owned(), query, body)
+    })
+}
+
+/// Frees a result of [`parsec_teams_kt_call`] / [`parsec_teams_kt_request`].
+///
+/// # Safety
+/// `ptr` and `len` are a result and its length, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn parsec_teams_kt_free(ptr: i64, len: i64) {
+    if ptr != 0 {
+        // SAFETY: made by `hand_over` from a boxed slice of this length.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr as *mut u8, len as usize)) });
+    }
+}
+
+/// Forgets a client's number (the client itself lives on while uniffi's
+/// object or a call in flight holds it).
+#[no_mangle]
+pub extern "C" fn parsec_teams_kt_release(handle: u64) {
+    let _ = catch_unwind(|| table().write().unwrap_or_else(|p| p.into_inner()).remove(&handle));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_released_or_unknown_handle_is_an_error_not_a_crash() {
+        let mut len = 0i64;
+        let op = b"teams.members.get";
+        // SAFETY: valid pointers and lengths.
+        let ptr =
+            unsafe { parsec_teams_kt_call(987_654, op.as_ptr(), op.len() as i32, std::ptr::null(), -1, f64::NAN, i64::MIN, &mut len) };
+        assert!(ptr != 0 && len > 1);
+        // SAFETY: as handed over.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, len as usize) }.to_vec();
+        unsafe { parsec_teams_kt_free(ptr, len) };
+        assert_eq!(bytes[0], 1, "an error");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("ValidationError") && text.contains("is closed"), "{text}");
+    }
+
+    #[test]
+    fn text_refuses_bad_utf8_with_the_field_named() {
+        let bad = [0xffu8, 0xfe];
+        // SAFETY: valid for its length.
+        let e = unsafe { text(bad.as_ptr(), 2, "params") }.unwrap_err();
+        let NativeError::Failed { field, rule, .. } = e;
+        assert_eq!((field.as_deref(), rule.as_deref()), (Some("params"), Some("utf8")));
+    }
+}
