@@ -22,8 +22,12 @@
 //! `k >> 1` already sent. A page of 200 members names its ten keys once, not
 //! 2,000 times, so the JVM allocates and decodes them once.
 
+use std::fmt;
+
 use parsec_teams::validate::parse_json_text;
 use parsec_teams::Error;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::Value;
 
 pub const NULL: u8 = 0;
@@ -50,6 +54,111 @@ pub fn to_bytes(v: &Value) -> Vec<u8> {
     let mut w = Writer::new();
     w.value(v);
     w.finish()
+}
+
+/// A result decoded straight from the response's JSON into the encoding
+/// (`Caller`'s `decode::<Encoded>`): no `serde_json::Value` tree is built on
+/// the way, which on a page of 200 members was most of the Rust side's work.
+pub struct Encoded(pub Vec<u8>);
+
+impl<'de> Deserialize<'de> for Encoded {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut w = Writer::new();
+        Seed(&mut w).deserialize(d)?;
+        Ok(Encoded(w.finish()))
+    }
+}
+
+/// Writes the next value of a deserializer into the writer.
+struct Seed<'w>(&'w mut Writer);
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.0.out.push(NULL);
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.0.out.push(NULL);
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<(), E> {
+        self.0.out.push(if b { TRUE } else { FALSE });
+        Ok(())
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<(), E> {
+        self.0.int(i);
+        Ok(())
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<(), E> {
+        match i64::try_from(u) {
+            Ok(i) => self.0.int(i),
+            Err(_) => self.0.float(u as f64),
+        }
+        Ok(())
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<(), E> {
+        self.0.float(f);
+        Ok(())
+    }
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        self.0.string(s);
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let at = self.0.open(ARRAY);
+        let mut n = 0;
+        while seq.next_element_seed(Seed(&mut *self.0))?.is_some() {
+            n += 1;
+        }
+        self.0.close(at, n);
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let at = self.0.open(OBJECT);
+        let mut n = 0;
+        while map.next_key_seed(Key(&mut *self.0))?.is_some() {
+            map.next_value_seed(Seed(&mut *self.0))?;
+            n += 1;
+        }
+        self.0.close(at, n);
+        Ok(())
+    }
+}
+
+/// Writes an object's next key into the writer (its key table).
+struct Key<'w>(&'w mut Writer);
+
+impl<'de> DeserializeSeed<'de> for Key<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, k: &str) -> Result<(), E> {
+        self.0.key(k);
+        Ok(())
+    }
 }
 
 /// Writes values in the encoding, sharing one key table.
@@ -83,6 +192,35 @@ impl Writer {
         self.out.extend_from_slice(encoded);
     }
 
+    fn int(&mut self, i: i64) {
+        self.out.push(INT);
+        self.out.extend_from_slice(&i.to_le_bytes());
+    }
+
+    fn float(&mut self, f: f64) {
+        self.out.push(FLOAT);
+        self.out.extend_from_slice(&f.to_le_bytes());
+    }
+
+    fn string(&mut self, s: &str) {
+        self.out.push(STR);
+        self.len(s.len());
+        self.out.extend_from_slice(s.as_bytes());
+    }
+
+    /// A container whose count is not known yet: its place, for [`Writer::close`].
+    fn open(&mut self, tag: u8) -> usize {
+        self.out.push(tag);
+        let at = self.out.len();
+        self.out.extend_from_slice(&[0; 4]);
+        at
+    }
+
+    fn close(&mut self, at: usize, n: usize) {
+        let n = u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+        self.out[at..at + 4].copy_from_slice(&n);
+    }
+
     fn len(&mut self, n: usize) {
         // Lengths come from values in memory: a JSON response over 4 GiB is
         // refused by the core long before it gets here.
@@ -95,20 +233,10 @@ impl Writer {
             Value::Bool(false) => self.out.push(FALSE),
             Value::Bool(true) => self.out.push(TRUE),
             Value::Number(n) => match n.as_i64() {
-                Some(i) => {
-                    self.out.push(INT);
-                    self.out.extend_from_slice(&i.to_le_bytes());
-                }
-                None => {
-                    self.out.push(FLOAT);
-                    self.out.extend_from_slice(&n.as_f64().unwrap_or(f64::NAN).to_le_bytes());
-                }
+                Some(i) => self.int(i),
+                None => self.float(n.as_f64().unwrap_or(f64::NAN)),
             },
-            Value::String(s) => {
-                self.out.push(STR);
-                self.len(s.len());
-                self.out.extend_from_slice(s.as_bytes());
-            }
+            Value::String(s) => self.string(s),
             Value::Array(a) => {
                 self.out.push(ARRAY);
                 self.len(a.len());
@@ -226,6 +354,17 @@ mod tests {
         assert_eq!(read(&to_bytes(&json!("s"))), json!("s"));
         // Past i64, an integer goes as a double (the JVM side reads Long or Double).
         assert_eq!(read(&to_bytes(&json!(u64::MAX))), json!(u64::MAX as f64));
+    }
+
+    #[test]
+    fn decoding_json_straight_into_the_encoding_matches_the_value_path() {
+        let text = r#"{"a": null, "b": [true, false, -7, 18446744073709551615, 1.5e300, "é\n✓"], "items": [{"id": 1, "x\"y": {}}, {"id": 2, "x\"y": []}]}"#;
+        let v: Value = serde_json::from_str(text).unwrap();
+        let Encoded(direct) = serde_json::from_str(text).unwrap();
+        assert_eq!(direct, to_bytes(&v), "the same bytes as encoding the parsed value");
+        assert_eq!(read(&direct)["items"], v["items"]);
+        let Encoded(s) = serde_json::from_str("\"s\"").unwrap();
+        assert_eq!(read(&s), json!("s"));
     }
 
     #[test]

@@ -229,8 +229,10 @@ fn block<T: Send + 'static>(fut: impl Future<Output = parsec_teams::Result<T>> +
 }
 
 async fn call_op(caller: Caller, op: &'static Operation, args: Map<String, Value>) -> parsec_teams::Result<NativeResponse> {
-    let r = caller.call_json(op, args).await?;
-    Ok(NativeResponse { status: r.status, request_id: r.request_id, retries_taken: r.retries_taken, data: json::to_bytes(&r.data) })
+    let raw = caller.call(op, args).await?;
+    // Straight from the body's JSON into the encoding (no Value tree).
+    let json::Encoded(data) = raw.decode(op.result)?;
+    Ok(NativeResponse { status: raw.status, request_id: raw.request_id, retries_taken: raw.retries_taken, data })
 }
 
 async fn send_raw(caller: Caller, req: RawRequest) -> parsec_teams::Result<NativeResponse> {
