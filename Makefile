@@ -133,7 +133,7 @@ clean:
 # (the committed seeds in fuzz/corpus/ are only read). See docs/soak.md.
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
-FUZZ_TARGETS := validate_params c_abi mock_routes tape_differential pages
+FUZZ_TARGETS := validate_params c_abi mock_routes tape_differential pages kotlin_encoding
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_TIMEOUT ?= 10

@@ -274,74 +274,78 @@ impl Writer {
     }
 }
 
+/// A reader of the encoding, as `Json.decode` in Support.kt reads it (a
+/// repeated key keeps its first place and its last value, as a
+/// `LinkedHashMap` does); for the tests and the fuzz target `kotlin_encoding`.
+#[cfg(any(test, fuzzing))]
+pub fn read(b: &[u8]) -> Value {
+    use serde_json::json;
+    fn u32_at(b: &[u8], i: &mut usize) -> usize {
+        let v = u32::from_le_bytes(b[*i..*i + 4].try_into().unwrap()) as usize;
+        *i += 4;
+        v
+    }
+    fn str_at(b: &[u8], i: &mut usize, n: usize) -> String {
+        let s = std::str::from_utf8(&b[*i..*i + n]).unwrap().to_owned();
+        *i += n;
+        s
+    }
+    fn value(b: &[u8], i: &mut usize, keys: &mut Vec<String>) -> Value {
+        let tag = b[*i];
+        *i += 1;
+        match tag {
+            NULL => Value::Null,
+            FALSE => Value::Bool(false),
+            TRUE => Value::Bool(true),
+            INT => {
+                let v = i64::from_le_bytes(b[*i..*i + 8].try_into().unwrap());
+                *i += 8;
+                json!(v)
+            }
+            FLOAT => {
+                let v = f64::from_le_bytes(b[*i..*i + 8].try_into().unwrap());
+                *i += 8;
+                json!(v)
+            }
+            STR => {
+                let n = u32_at(b, i);
+                Value::String(str_at(b, i, n))
+            }
+            ARRAY => {
+                let n = u32_at(b, i);
+                Value::Array((0..n).map(|_| value(b, i, keys)).collect())
+            }
+            OBJECT => {
+                let n = u32_at(b, i);
+                let mut m = serde_json::Map::new();
+                for _ in 0..n {
+                    let k = u32_at(b, i);
+                    let key = if k & 1 == 0 {
+                        keys[k >> 1].clone()
+                    } else {
+                        let s = str_at(b, i, (k & 0x7fff_ffff) >> 1);
+                        if k & (1 << 31) == 0 {
+                            keys.push(s.clone());
+                        }
+                        s
+                    };
+                    m.insert(key, value(b, i, keys));
+                }
+                Value::Object(m)
+            }
+            t => panic!("tag {t}"),
+        }
+    }
+    let (mut i, mut keys) = (0, Vec::new());
+    let v = value(b, &mut i, &mut keys);
+    assert_eq!(i, b.len(), "trailing bytes");
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    /// A reader of the encoding, as `Json.decode` in Support.kt reads it.
-    fn read(b: &[u8]) -> Value {
-        fn u32_at(b: &[u8], i: &mut usize) -> usize {
-            let v = u32::from_le_bytes(b[*i..*i + 4].try_into().unwrap()) as usize;
-            *i += 4;
-            v
-        }
-        fn str_at(b: &[u8], i: &mut usize, n: usize) -> String {
-            let s = std::str::from_utf8(&b[*i..*i + n]).unwrap().to_owned();
-            *i += n;
-            s
-        }
-        fn value(b: &[u8], i: &mut usize, keys: &mut Vec<String>) -> Value {
-            let tag = b[*i];
-            *i += 1;
-            match tag {
-                NULL => Value::Null,
-                FALSE => Value::Bool(false),
-                TRUE => Value::Bool(true),
-                INT => {
-                    let v = i64::from_le_bytes(b[*i..*i + 8].try_into().unwrap());
-                    *i += 8;
-                    json!(v)
-                }
-                FLOAT => {
-                    let v = f64::from_le_bytes(b[*i..*i + 8].try_into().unwrap());
-                    *i += 8;
-                    json!(v)
-                }
-                STR => {
-                    let n = u32_at(b, i);
-                    Value::String(str_at(b, i, n))
-                }
-                ARRAY => {
-                    let n = u32_at(b, i);
-                    Value::Array((0..n).map(|_| value(b, i, keys)).collect())
-                }
-                OBJECT => {
-                    let n = u32_at(b, i);
-                    let mut m = serde_json::Map::new();
-                    for _ in 0..n {
-                        let k = u32_at(b, i);
-                        let key = if k & 1 == 0 {
-                            keys[k >> 1].clone()
-                        } else {
-                            let s = str_at(b, i, (k & 0x7fff_ffff) >> 1);
-                            if k & (1 << 31) == 0 {
-                                keys.push(s.clone());
-                            }
-                            s
-                        };
-                        m.insert(key, value(b, i, keys));
-                    }
-                    Value::Object(m)
-                }
-                t => panic!("tag {t}"),
-            }
-        }
-        let (mut i, mut keys) = (0, Vec::new());
-        let v = value(b, &mut i, &mut keys);
-        assert_eq!(i, b.len(), "trailing bytes");
-        v
-    }
 
     #[test]
     fn encoding_round_trips_every_kind_of_value() {
