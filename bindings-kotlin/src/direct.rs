@@ -11,6 +11,15 @@
 //! and one call to free it. The objects, the pager, the suspend calls, the
 //! mock and the errors' classes stay uniffi's.
 //!
+//! A blocking call runs on the calling thread, on a current-thread tokio
+//! runtime of that thread's own, with a connection pool of its own per client
+//! (`Caller::with_own_pool`: same credentials, options and quota pacer). The
+//! request, the connection and the wait for the answer are then all on the
+//! caller's thread: no hand-off to a worker and back, which cost two
+//! wake-ups per call. Before each call the thread's runtime polls its I/O
+//! driver once (`yield_now`), so a pooled connection the server closed while
+//! the thread was idle is seen as closed before it could be picked.
+//!
 //! A client is reached by a number from [`NativeClient::direct_handle`], kept
 //! in a table here: a stale or made-up number is an error, never a dangling
 //! pointer. A result is a buffer this module allocates and
@@ -21,16 +30,76 @@
 //!
 //! each value in the encoding of [`crate::json`].
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 
-use parsec_teams::Error;
+use parsec_teams::error::catch_panic;
+use parsec_teams::{Caller, Error};
 use serde_json::Value;
 
 use crate::json::Writer;
-use crate::{NativeClient, NativeError, NativeResponse, Res};
+use crate::{block, NativeClient, NativeError, NativeResponse, Res};
+
+/// A calling thread's runtime and its clients' own pools.
+struct Local {
+    rt: tokio::runtime::Runtime,
+    /// Per client number: the client (to drop entries of freed clients) and
+    /// its caller with this thread's pool.
+    callers: Vec<(u64, Weak<NativeClient>, Caller)>,
+}
+
+thread_local! {
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+/// Runs the call `f` makes with this thread's caller of `client` on this
+/// thread's runtime (module docs).
+fn on_this_thread<T, F>(handle: u64, client: &Arc<NativeClient>, f: impl FnOnce(Caller) -> Res<F>) -> Res<T>
+where
+    F: Future<Output = parsec_teams::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    if tokio::runtime::Handle::try_current().is_ok() {
+        // A thread of a runtime already (a coroutine resumed on one of the
+        // shared runtime's workers): no runtime can start here, so the call
+        // goes to the shared runtime's workers.
+        return block(f(client.caller.clone())?);
+    }
+    LOCAL.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let local = match &mut *cell {
+            Some(local) => local,
+            empty => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| Error::from_panic(Box::new(format!("could not start this thread's parsec-teams runtime: {e}"))))?;
+                empty.insert(Local { rt, callers: Vec::new() })
+            }
+        };
+        let base = match local.callers.iter().find(|(h, _, _)| *h == handle) {
+            Some((_, _, caller)) => caller.clone(),
+            None => {
+                local.callers.retain(|(_, client, _)| client.strong_count() > 0);
+                let caller = client.caller.with_own_pool()?;
+                local.callers.push((handle, Arc::downgrade(client), caller.clone()));
+                caller
+            }
+        };
+        let call = f(base)?;
+        local
+            .rt
+            .block_on(catch_panic(async move {
+                tokio::task::yield_now().await;
+                call.await
+            }))
+            .map_err(NativeError::from)
+    })
+}
 
 fn table() -> &'static RwLock<HashMap<u64, Arc<NativeClient>>> {
     static TABLE: OnceLock<RwLock<HashMap<u64, Arc<NativeClient>>>> = OnceLock::new();
@@ -145,7 +214,11 @@ pub unsafe extern "C" fn parsec_teams_kt_call(
         let params = unsafe { text(params, params_len, "params") }?.unwrap_or("{}");
         let timeout = (!timeout.is_nan()).then_some(timeout);
         let max_retries = (max_retries != i64::MIN).then_some(max_retries);
-        client(handle)?.call_blocking(op.to_owned(), params.to_owned(), timeout, max_retries)
+        let client = client(handle)?;
+        on_this_thread(handle, &client, |base| {
+            let (caller, op, args) = client.prepared(&base, op, params.to_owned(), timeout, max_retries)?;
+            Ok(crate::call_op(caller, op, args))
+        })
     })
 }
 
@@ -174,7 +247,9 @@ pub unsafe extern "C" fn parsec_teams_kt_request(
         let path = unsafe { text(path, path_len, "path") }?.unwrap_or_default();
         let query = unsafe { text(query, query_len, "query") }?.map(str::to_owned);
         let body = unsafe { text(body, body_len, "body") }?.map(str::to_owned);
-        client(handle)?.request_blocking(method.to_owned(), path.to_owned(), query, body)
+        let client = client(handle)?;
+        let req = client.raw_request(method, path, query, body)?;
+        on_this_thread(handle, &client, |caller| Ok(crate::send_raw(caller, req)))
     })
 }
 

@@ -250,8 +250,10 @@ pub struct NativeClient {
 }
 
 impl NativeClient {
+    /// The call's caller (`base` with the per-call options), operation and arguments.
     fn prepared(
         &self,
+        base: &Caller,
         op: &str,
         params: String,
         timeout: Option<f64>,
@@ -264,8 +266,8 @@ impl NativeClient {
             return Err(e.into());
         }
         let caller = match request_options(timeout, max_retries)? {
-            Some(o) => self.caller.with_options(o),
-            None => self.caller.clone(),
+            Some(o) => base.with_options(o),
+            None => base.clone(),
         };
         Ok((caller, op, args_of(&params)?))
     }
@@ -304,19 +306,19 @@ impl NativeClient {
     /// Calls operation `op` (description id) with `params` (an object, wire
     /// names); `timeout` (s) and `max_retries` override the client's for this call.
     pub async fn call(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<NativeResponse> {
-        let (caller, op, args) = self.prepared(&op, params, timeout, max_retries)?;
+        let (caller, op, args) = self.prepared(&self.caller, &op, params, timeout, max_retries)?;
         spawn(call_op(caller, op, args))?.await
     }
 
     /// [`NativeClient::call`], blocking the calling thread.
     pub fn call_blocking(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<NativeResponse> {
-        let (caller, op, args) = self.prepared(&op, params, timeout, max_retries)?;
+        let (caller, op, args) = self.prepared(&self.caller, &op, params, timeout, max_retries)?;
         block(call_op(caller, op, args))
     }
 
     /// The pages of list operation `op`, fetched one by one.
     pub fn pager(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<Arc<NativePager>> {
-        let (caller, op, args) = self.prepared(&op, params, timeout, max_retries)?;
+        let (caller, op, args) = self.prepared(&self.caller, &op, params, timeout, max_retries)?;
         let pages = catch_panic_sync(|| Paginator::new(caller, op, args))?;
         Ok(Arc::new(NativePager { pages: Arc::new(tokio::sync::Mutex::new(pages)) }))
     }
