@@ -20,6 +20,14 @@
 //! driver once (`yield_now`), so a pooled connection the server closed while
 //! the thread was idle is seen as closed before it could be picked.
 //!
+//! A suspend call goes the same direct way: [`parsec_teams_kt_call_async`]
+//! starts it as a task on the shared runtime under a number the JVM chose,
+//! and the task hands its result to the one JNA callback the JVM registered
+//! ([`parsec_teams_kt_set_done`]) with that number. Cancelling the coroutine
+//! calls [`parsec_teams_kt_cancel`], which aborts the task (and with it the
+//! request). uniffi's future protocol instead polled through several
+//! callbacks and `Structure`s per call.
+//!
 //! A client is reached by a number from [`NativeClient::direct_handle`], kept
 //! in a table here: a stale or made-up number is an error, never a dangling
 //! pointer. A result is a buffer this module allocates and
@@ -35,14 +43,49 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
 use parsec_teams::error::catch_panic;
 use parsec_teams::{Caller, Error};
 use serde_json::Value;
 
 use crate::json::Writer;
-use crate::{block, NativeClient, NativeError, NativeResponse, Res};
+use crate::{NativeClient, NativeError, NativeResponse, Res};
+
+/// The JVM's completion callback: (call number, result address, length).
+type Done = extern "C" fn(i64, i64, i64);
+
+static DONE: OnceLock<Done> = OnceLock::new();
+
+/// The started suspend calls that can still be cancelled, by number.
+fn started() -> &'static Mutex<HashMap<i64, tokio::task::AbortHandle>> {
+    static STARTED: OnceLock<Mutex<HashMap<i64, tokio::task::AbortHandle>>> = OnceLock::new();
+    STARTED.get_or_init(Default::default)
+}
+
+/// Starts `call` as task `id` on the shared runtime; its result goes to the
+/// JVM's callback unless the call was cancelled first.
+fn start(id: i64, call: impl Future<Output = parsec_teams::Result<NativeResponse>> + Send + 'static) -> Res<()> {
+    let done = *DONE.get().ok_or_else(|| Error::from_panic(Box::new("the JVM's completion callback is not registered")))?;
+    let rt = crate::runtime()?;
+    // Held while spawning, so the task cannot finish (and look itself up)
+    // before it is registered.
+    let mut tasks = started().lock().unwrap_or_else(|p| p.into_inner());
+    let task = rt.spawn(async move {
+        let result = catch_panic(call).await.map_err(NativeError::from);
+        let mut len = 0i64;
+        let ptr = encode(result, &mut len);
+        let waited = started().lock().unwrap_or_else(|p| p.into_inner()).remove(&id).is_some();
+        if waited {
+            done(id, ptr, len);
+        } else {
+            // SAFETY: just handed over, not given to anyone.
+            unsafe { parsec_teams_kt_free(ptr, len) };
+        }
+    });
+    tasks.insert(id, task.abort_handle());
+    Ok(())
+}
 
 /// A calling thread's runtime and its clients' own pools.
 struct Local {
@@ -65,9 +108,18 @@ where
 {
     if tokio::runtime::Handle::try_current().is_ok() {
         // A thread of a runtime already (a coroutine resumed on one of the
-        // shared runtime's workers): no runtime can start here, so the call
-        // goes to the shared runtime's workers.
-        return block(f(client.caller.clone())?);
+        // shared runtime's workers, by an unconfined dispatcher): no runtime
+        // can be entered here, so the call runs on the shared runtime's
+        // workers and this thread waits for it.
+        let call = f(client.caller.clone())?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        crate::runtime()?.spawn(async move {
+            let _ = tx.send(catch_panic(call).await);
+        });
+        return rx
+            .recv()
+            .unwrap_or_else(|_| Err(Error::from_panic(Box::new("the call's task ended without a result"))))
+            .map_err(NativeError::from);
     }
     LOCAL.with(|cell| {
         let mut cell = cell.borrow_mut();
@@ -251,6 +303,94 @@ pub unsafe extern "C" fn parsec_teams_kt_request(
         let req = client.raw_request(method, path, query, body)?;
         on_this_thread(handle, &client, |caller| Ok(crate::send_raw(caller, req)))
     })
+}
+
+/// Registers the JVM's completion callback for the suspend calls (once; later
+/// calls are ignored).
+#[no_mangle]
+pub extern "C" fn parsec_teams_kt_set_done(done: Done) {
+    let _ = DONE.set(done);
+}
+
+fn started_or_error(out_len: *mut i64, f: impl FnOnce() -> Res<()>) -> i64 {
+    match catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(Error::from_panic(p).into())) {
+        Ok(()) => 0,
+        Err(e) => encode(Err(e), out_len),
+    }
+}
+
+/// [`parsec_teams_kt_call`] as suspend call `id`: 0 when started (the result
+/// comes to the callback), else the address of an error result (as
+/// [`parsec_teams_kt_call`]'s) found before starting.
+///
+/// # Safety
+/// As [`parsec_teams_kt_call`].
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn parsec_teams_kt_call_async(
+    handle: u64,
+    op: *const u8,
+    op_len: i32,
+    params: *const u8,
+    params_len: i32,
+    timeout: f64,
+    max_retries: i64,
+    id: i64,
+    out_len: *mut i64,
+) -> i64 {
+    started_or_error(out_len, || {
+        // SAFETY: the caller's contract.
+        let op = unsafe { text(op, op_len, "operation") }?.unwrap_or_default();
+        let params = unsafe { text(params, params_len, "params") }?.unwrap_or("{}");
+        let timeout = (!timeout.is_nan()).then_some(timeout);
+        let max_retries = (max_retries != i64::MIN).then_some(max_retries);
+        let client = client(handle)?;
+        let (caller, op, args) = client.prepared(&client.caller, op, params.to_owned(), timeout, max_retries)?;
+        start(id, crate::call_op(caller, op, args))
+    })
+}
+
+/// [`parsec_teams_kt_request`] as suspend call `id` (returns as
+/// [`parsec_teams_kt_call_async`]).
+///
+/// # Safety
+/// As [`parsec_teams_kt_request`].
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn parsec_teams_kt_request_async(
+    handle: u64,
+    method: *const u8,
+    method_len: i32,
+    path: *const u8,
+    path_len: i32,
+    query: *const u8,
+    query_len: i32,
+    body: *const u8,
+    body_len: i32,
+    id: i64,
+    out_len: *mut i64,
+) -> i64 {
+    started_or_error(out_len, || {
+        // SAFETY: the caller's contract.
+        let method = unsafe { text(method, method_len, "method") }?.unwrap_or_default();
+        let path = unsafe { text(path, path_len, "path") }?.unwrap_or_default();
+        let query = unsafe { text(query, query_len, "query") }?.map(str::to_owned);
+        let body = unsafe { text(body, body_len, "body") }?.map(str::to_owned);
+        let client = client(handle)?;
+        let req = client.raw_request(method, path, query, body)?;
+        start(id, crate::send_raw(client.caller.clone(), req))
+    })
+}
+
+/// Cancels suspend call `id`: its task is aborted (the request with it) and
+/// its result, if it comes anyway, is dropped. Unknown numbers are ignored.
+#[no_mangle]
+pub extern "C" fn parsec_teams_kt_cancel(id: i64) {
+    let _ = catch_unwind(|| {
+        if let Some(task) = started().lock().unwrap_or_else(|p| p.into_inner()).remove(&id) {
+            task.abort();
+        }
+    });
 }
 
 /// Frees a result of [`parsec_teams_kt_call`] / [`parsec_teams_kt_request`].

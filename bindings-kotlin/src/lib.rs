@@ -131,8 +131,9 @@ impl NativeOptions {
 }
 
 /// A successful call: status, request id, retries taken and the decoded
-/// result (in the encoding of the [`json`] module).
-#[derive(Debug, Clone, uniffi::Record)]
+/// result (in the encoding of the [`json`] module), as the `direct` module
+/// hands it to the JVM.
+#[derive(Debug, Clone)]
 pub struct NativeResponse {
     pub status: u16,
     pub request_id: Option<String>,
@@ -303,37 +304,11 @@ impl NativeClient {
         .map_err(NativeError::from)
     }
 
-    /// Calls operation `op` (description id) with `params` (an object, wire
-    /// names); `timeout` (s) and `max_retries` override the client's for this call.
-    pub async fn call(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<NativeResponse> {
-        let (caller, op, args) = self.prepared(&self.caller, &op, params, timeout, max_retries)?;
-        spawn(call_op(caller, op, args))?.await
-    }
-
-    /// [`NativeClient::call`], blocking the calling thread.
-    pub fn call_blocking(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<NativeResponse> {
-        let (caller, op, args) = self.prepared(&self.caller, &op, params, timeout, max_retries)?;
-        block(call_op(caller, op, args))
-    }
-
     /// The pages of list operation `op`, fetched one by one.
     pub fn pager(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<Arc<NativePager>> {
         let (caller, op, args) = self.prepared(&self.caller, &op, params, timeout, max_retries)?;
         let pages = catch_panic_sync(|| Paginator::new(caller, op, args))?;
         Ok(Arc::new(NativePager { pages: Arc::new(tokio::sync::Mutex::new(pages)) }))
-    }
-
-    /// The escape hatch: `method` `path` (under the base URL, the team's
-    /// prefix not added), optional `query` object and JSON `body`.
-    pub async fn request(&self, method: String, path: String, query: Option<String>, body: Option<String>) -> Res<NativeResponse> {
-        let req = self.raw_request(&method, &path, query, body)?;
-        spawn(send_raw(self.caller.clone(), req))?.await
-    }
-
-    /// [`NativeClient::request`], blocking the calling thread.
-    pub fn request_blocking(&self, method: String, path: String, query: Option<String>, body: Option<String>) -> Res<NativeResponse> {
-        let req = self.raw_request(&method, &path, query, body)?;
-        block(send_raw(self.caller.clone(), req))
     }
 
     /// The paced quotas: calls left in the window and when it refills (a list
@@ -343,8 +318,8 @@ impl NativeClient {
         json::to_bytes(&serde_json::to_value(list).unwrap_or(Value::Null))
     }
 
-    /// This client's number for the blocking calls' direct path (the
-    /// `direct` module), valid until `parsec_teams_kt_release`.
+    /// This client's number for the calls' direct path (the `direct`
+    /// module: every call but the pager's), valid until `parsec_teams_kt_release`.
     pub fn direct_handle(self: Arc<Self>) -> u64 {
         direct::register(self)
     }

@@ -3,6 +3,7 @@
 // coroutines on one client, options validation.
 package parsecteams.tests
 
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.TimeoutCancellationException
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -220,8 +221,8 @@ class ClientTest {
 
     @Test
     fun blocking_calls_take_the_direct_path_with_every_error_attribute() {
-        // The blocking forms cross by bindings-kotlin/src/direct.rs, not uniffi: the
-        // same results and the same error objects as the suspend forms.
+        // Calls cross by bindings-kotlin/src/direct.rs (blocking: on this thread's
+        // runtime; suspend: a task and a callback): the same results and errors.
         fault("path" to "/v1/teams/*/members/7", "status" to 404, "times" to 2)
         val e = assertThrows<NotFoundError> { client.members.getBlocking(7) }
         val s = assertThrows<NotFoundError> { runBlocking { client.members.get(7) } }
@@ -237,7 +238,20 @@ class ClientTest {
     }
 
     @Test
-    fun a_closed_client_refuses_blocking_calls_with_a_validation_error() {
+    fun a_blocking_call_from_a_coroutine_resumed_on_the_native_runtime_works() {
+        // Dispatchers.Unconfined resumes a suspend call's coroutine on the thread that
+        // completed it, one of the native runtime's: a blocking call there cannot start
+        // a runtime of its own and must still answer (it waits for the shared runtime).
+        val ids = runBlocking(Dispatchers.Unconfined) {
+            val first = client.members.get(userId = 1).userId
+            val second = client.members.getBlocking(userId = 2).userId
+            listOf(first, second)
+        }
+        assertEquals(listOf(1L, 2L), ids)
+    }
+
+    @Test
+    fun a_closed_client_refuses_calls_with_a_validation_error() {
         val c = mock.client()
         assertEquals(1L, c.members.getBlocking(1).userId)
         c.close()
@@ -245,6 +259,8 @@ class ClientTest {
         assertEquals("client" to "open", e.field to e.rule)
         val r = assertThrows<ValidationError> { c.requestBlocking("GET", "/v1/teams/${mock.teamId}/members") }
         assertEquals("client", r.field)
+        val s = assertThrows<ValidationError> { runBlocking { c.members.get(1) } }
+        assertEquals("client" to "open", s.field to s.rule, "a suspend call too, refused before it starts")
     }
 
     @Test

@@ -9,9 +9,15 @@ import parsecteams.ffi.NativeException
 import parsecteams.ffi.NativeMockServer
 import parsecteams.ffi.NativeOptions
 import parsecteams.ffi.NativePager
-import parsecteams.ffi.NativeResponse
+import com.sun.jna.Callback
+import com.sun.jna.CallbackThreadInitializer
 import com.sun.jna.Native
 import com.sun.jna.Pointer
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.suspendCancellableCoroutine
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicLong
+import kotlin.coroutines.resume
 
 /** Per-call overrides of the client's `timeoutMs` and `maxRetries` (checked by the core). */
 data class RequestOptions @JvmOverloads constructor(val timeoutMs: Long? = null, val maxRetries: Int? = null) {
@@ -194,9 +200,7 @@ internal inline fun <T> guard(block: () -> T): T = try {
 }
 
 /** A call's outcome as the layer uses it: status, request id, retries, the decoded JSON. */
-internal class Reply(val status: Int, val requestId: String?, val retriesTaken: Int, val data: Any?) {
-    constructor(r: NativeResponse) : this(r.status.toInt(), r.requestId, r.retriesTaken.toInt(), Json.decode(r.data))
-}
+internal class Reply(val status: Int, val requestId: String?, val retriesTaken: Int, val data: Any?)
 
 /**
  * The blocking calls' direct path (bindings-kotlin/src/direct.rs): plain C
@@ -205,9 +209,58 @@ internal class Reply(val status: Int, val requestId: String?, val retriesTaken: 
  * calls build several, which cost more CPU than the whole request in Rust).
  */
 internal object Direct {
+    /** The completion of a suspend call, called by the native library on one of its runtime's threads. */
+    interface Done : Callback {
+        fun invoke(id: Long, ptr: Long, len: Long)
+    }
+
+    /** The suspend calls waiting for their result, by number. */
+    private val waiting = ConcurrentHashMap<Long, CancellableContinuation<ByteArray>>()
+    private val ids = AtomicLong()
+
+    // Held here for the library's lifetime: JNA frees a callback's native stub with its object.
+    private val done = object : Done {
+        override fun invoke(id: Long, ptr: Long, len: Long) {
+            val bytes = take(ptr, len)
+            waiting.remove(id)?.resume(bytes)
+        }
+    }
+
     init {
         // The library uniffi's bindings load (the same NativeLibrary instance).
         Native.register(Direct::class.java, System.getProperty("uniffi.component.parsecteams.libraryOverride") ?: "parsec_teams_kotlin")
+        // The runtime's threads stay attached to the JVM between callbacks (attaching costs more than a call).
+        Native.setCallbackThreadInitializer(done, CallbackThreadInitializer(true, false, "parsec-teams-done"))
+        parsec_teams_kt_set_done(done)
+    }
+
+    @JvmStatic external fun parsec_teams_kt_set_done(done: Done)
+
+    @JvmStatic external fun parsec_teams_kt_call_async(
+        handle: Long, op: ByteArray, opLen: Int, params: ByteArray, paramsLen: Int, timeout: Double, maxRetries: Long, id: Long, outLen: LongArray,
+    ): Long
+
+    @JvmStatic external fun parsec_teams_kt_request_async(
+        handle: Long, method: ByteArray, methodLen: Int, path: ByteArray, pathLen: Int,
+        query: ByteArray?, queryLen: Int, body: ByteArray?, bodyLen: Int, id: Long, outLen: LongArray,
+    ): Long
+
+    @JvmStatic external fun parsec_teams_kt_cancel(id: Long)
+
+    /**
+     * A suspend call: [start] starts it under a number (0 back) or returns an
+     * error result found first; cancelling the coroutine cancels the request.
+     */
+    suspend fun await(start: (Long, LongArray) -> Long): Reply {
+        val bytes = suspendCancellableCoroutine<ByteArray> { cont ->
+            val id = ids.incrementAndGet()
+            waiting[id] = cont
+            cont.invokeOnCancellation { if (waiting.remove(id) != null) parsec_teams_kt_cancel(id) }
+            val len = LongArray(1)
+            val ptr = start(id, len)
+            if (ptr != 0L && waiting.remove(id) != null) cont.resume(take(ptr, len[0]))
+        }
+        return replyOf(bytes)
     }
 
     @JvmStatic external fun parsec_teams_kt_call(
@@ -223,14 +276,21 @@ internal object Direct {
 
     @JvmStatic external fun parsec_teams_kt_release(handle: Long)
 
-    /** The reply of a result buffer (then freed), or the error it holds, thrown. */
-    fun reply(ptr: Long, len: Long): Reply {
+    /** A result buffer's bytes; the buffer is freed. */
+    private fun take(ptr: Long, len: Long): ByteArray {
         val bytes = ByteArray(len.toInt())
         try {
             Pointer(ptr).read(0, bytes, 0, bytes.size)
         } finally {
             parsec_teams_kt_free(ptr, len)
         }
+        return bytes
+    }
+
+    /** The reply of a result buffer (then freed), or the error it holds, thrown. */
+    fun reply(ptr: Long, len: Long): Reply = replyOf(take(ptr, len))
+
+    private fun replyOf(bytes: ByteArray): Reply {
         val v = Json.decode(bytes, 1)
         if (bytes[0].toInt() != 0) throw ParsecError.of(failure(Read.obj(v)))
         val r = v as List<*>
@@ -258,8 +318,13 @@ abstract class BaseClient internal constructor(internal val native: NativeClient
 
     internal fun <T> raw(r: Reply, decode: (Any?) -> T) = RawResponse(r.status, r.requestId, r.retriesTaken, decode(r.data))
 
-    internal suspend fun send(op: String, params: Map<String, Any?>, options: RequestOptions?): Reply =
-        Reply(guard { native.call(op, Json.text(params), options?.timeoutSeconds, options?.maxRetries?.toLong()) })
+    internal suspend fun send(op: String, params: Map<String, Any?>, options: RequestOptions?): Reply {
+        val opBytes = op.toByteArray(Charsets.UTF_8)
+        val body = Json.text(params).toByteArray(Charsets.UTF_8)
+        val timeout = options?.timeoutSeconds ?: Double.NaN
+        val retries = options?.maxRetries?.toLong() ?: Long.MIN_VALUE
+        return Direct.await { id, len -> Direct.parsec_teams_kt_call_async(handle, opBytes, opBytes.size, body, body.size, timeout, retries, id, len) }
+    }
 
     internal fun sendBlocking(op: String, params: Map<String, Any?>, options: RequestOptions?): Reply {
         val opBytes = op.toByteArray(Charsets.UTF_8)
@@ -299,8 +364,16 @@ abstract class BaseClient internal constructor(internal val native: NativeClient
      * `path` under the base URL, an optional `query` object and JSON `body`;
      * same auth, retries, errors and logging; the result as plain JSON values.
      */
-    suspend fun request(method: String, path: String, query: Map<String, Any?>? = null, body: Any? = null): RawResponse<Any?> =
-        raw(Reply(guard { native.request(method, path, query?.let { Json.text(it) }, body?.let { Json.text(it) }) })) { it }
+    suspend fun request(method: String, path: String, query: Map<String, Any?>? = null, body: Any? = null): RawResponse<Any?> {
+        val m = method.toByteArray(Charsets.UTF_8)
+        val p = path.toByteArray(Charsets.UTF_8)
+        val q = query?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
+        val b = body?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
+        val reply = Direct.await { id, len ->
+            Direct.parsec_teams_kt_request_async(handle, m, m.size, p, p.size, q, q?.size ?: -1, b, b?.size ?: -1, id, len)
+        }
+        return raw(reply) { it }
+    }
 
     /** [request], blocking the calling thread. */
     @JvmOverloads
