@@ -16,9 +16,10 @@
 //! (`Caller::with_own_pool`: same credentials, options and quota pacer). The
 //! request, the connection and the wait for the answer are then all on the
 //! caller's thread: no hand-off to a worker and back, which cost two
-//! wake-ups per call. Before each call the thread's runtime polls its I/O
-//! driver once (`yield_now`), so a pooled connection the server closed while
-//! the thread was idle is seen as closed before it could be picked.
+//! wake-ups per call. Before a call that follows an idle spell (100 ms
+//! without a call on the thread) the thread's runtime polls its I/O driver
+//! once (`yield_now`), so a pooled connection the server closed while the
+//! thread was idle is seen as closed before it could be picked.
 //!
 //! A suspend call goes the same direct way: [`parsec_teams_kt_call_async`]
 //! starts it as a task on the shared runtime under a number the JVM chose,
@@ -44,6 +45,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use parsec_teams::error::catch_panic;
 use parsec_teams::{Caller, Error};
@@ -93,7 +95,14 @@ struct Local {
     /// Per client number: the client (to drop entries of freed clients) and
     /// its caller with this thread's pool.
     callers: Vec<(u64, Weak<NativeClient>, Caller)>,
+    /// When this thread's last call ended.
+    last: Instant,
 }
+
+/// After this long without a call, the thread's I/O driver is polled once
+/// before the next call (module docs): a server closes an idle connection
+/// after seconds, not within a burst of calls, so back-to-back calls skip it.
+const IDLE_CHECK: Duration = Duration::from_millis(100);
 
 thread_local! {
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
@@ -106,20 +115,19 @@ where
     F: Future<Output = parsec_teams::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        // A thread of a runtime already (a coroutine resumed on one of the
-        // shared runtime's workers, by an unconfined dispatcher): no runtime
-        // can be entered here, so the call runs on the shared runtime's
-        // workers and this thread waits for it.
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        // A thread of a runtime already: a coroutine resumed, by an unconfined
+        // dispatcher, inside a suspend call's completion on one of the shared
+        // runtime's workers. No runtime can be entered here, and a task
+        // spawned from here would wait in this worker's own slot, so the
+        // worker hands its other tasks to a new thread while this one waits.
+        if rt.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return Err(Error::validation("thread", "a blocking call cannot run inside a single-threaded tokio runtime")
+                .with_rule("blocking")
+                .into());
+        }
         let call = f(client.caller.clone())?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        crate::runtime()?.spawn(async move {
-            let _ = tx.send(catch_panic(call).await);
-        });
-        return rx
-            .recv()
-            .unwrap_or_else(|_| Err(Error::from_panic(Box::new("the call's task ended without a result"))))
-            .map_err(NativeError::from);
+        return tokio::task::block_in_place(|| rt.block_on(catch_panic(call))).map_err(NativeError::from);
     }
     LOCAL.with(|cell| {
         let mut cell = cell.borrow_mut();
@@ -130,7 +138,7 @@ where
                     .enable_all()
                     .build()
                     .map_err(|e| Error::from_panic(Box::new(format!("could not start this thread's parsec-teams runtime: {e}"))))?;
-                empty.insert(Local { rt, callers: Vec::new() })
+                empty.insert(Local { rt, callers: Vec::new(), last: Instant::now() })
             }
         };
         let base = match local.callers.iter().find(|(h, _, _)| *h == handle) {
@@ -143,13 +151,15 @@ where
             }
         };
         let call = f(base)?;
-        local
-            .rt
-            .block_on(catch_panic(async move {
+        let idle = local.last.elapsed() >= IDLE_CHECK;
+        let result = local.rt.block_on(catch_panic(async move {
+            if idle {
                 tokio::task::yield_now().await;
-                call.await
-            }))
-            .map_err(NativeError::from)
+            }
+            call.await
+        }));
+        local.last = Instant::now();
+        result.map_err(NativeError::from)
     })
 }
 

@@ -368,13 +368,21 @@ pub struct NativeMockServer {
 #[uniffi::export]
 impl NativeMockServer {
     /// Starts a mock on a free loopback port. `quota_window` (s) shrinks the
-    /// quota window; `keys` are `KEY=Permission,Permission` extra keys.
+    /// quota window; `keys` are `KEY=Permission,Permission` extra keys;
+    /// `header_read_timeout` (s) closes idle connections sooner (default 30).
     #[uniffi::constructor]
-    pub fn start(quota_window: Option<f64>, keys: Vec<String>) -> Res<Arc<NativeMockServer>> {
+    pub fn start(quota_window: Option<f64>, keys: Vec<String>, header_read_timeout: Option<f64>) -> Res<Arc<NativeMockServer>> {
         init_logging();
         let mut config = parsec_teams_mock::MockConfig::default();
         if let Some(w) = quota_window {
             config.quota_window = duration_value("quota_window", w)?;
+        }
+        if let Some(t) = header_read_timeout {
+            // A mock setting, not a client option: checked here.
+            if !(t.is_finite() && t > 0.0 && t <= 86_400.0) {
+                return Err(Error::validation("idle_timeout", "must be more than 0 and at most 86400 seconds").with_rule("range").into());
+            }
+            config.header_read_timeout = std::time::Duration::from_secs_f64(t);
         }
         for k in keys {
             let Some((key, perms)) = k.split_once('=') else {

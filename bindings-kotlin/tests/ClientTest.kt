@@ -251,6 +251,22 @@ class ClientTest {
     }
 
     @Test
+    fun a_connection_the_server_closed_while_the_thread_was_idle_is_not_reused() {
+        // The server drops idle connections after 200 ms; a POST (never retried) after an
+        // idle spell must get a fresh connection, not the closed one from the thread's pool.
+        MockServer(idleTimeoutSeconds = 0.2).use { m ->
+            m.client(maxRetries = 0).use { c ->
+                assertEquals(1L, c.members.getBlocking(1).userId)
+                Thread.sleep(600)
+                val g = c.groups.createBlocking(groupName = "After idle", allowConnectionsWithinGroup = true, showUserAssignedManagedHosts = true, showPersonalHosts = false)
+                assertEquals("After idle", g.name)
+                Thread.sleep(600)
+                assertEquals(2L, runBlocking { c.members.get(2) }.userId, "suspend calls too (the shared runtime's pool)")
+            }
+        }
+    }
+
+    @Test
     fun a_closed_client_refuses_calls_with_a_validation_error() {
         val c = mock.client()
         assertEquals(1L, c.members.getBlocking(1).userId)

@@ -432,13 +432,15 @@ class Pager<T> internal constructor(private val native: NativePager, private val
  *
  * @param quotaWindowSeconds shrinks the quota window and block (default 300).
  * @param keys extra API keys holding only the named permissions: key to permission names.
+ * @param idleTimeoutSeconds closes a connection idle (or sending no request head) this long (default 30).
  */
 class MockServer @JvmOverloads constructor(
     quotaWindowSeconds: Double? = null,
     keys: Map<String, List<String>> = emptyMap(),
+    idleTimeoutSeconds: Double? = null,
 ) : AutoCloseable {
     private val native: NativeMockServer =
-        guard { NativeMockServer.start(quotaWindowSeconds, keys.map { (k, p) -> k + "=" + p.joinToString(",") }) }
+        guard { NativeMockServer.start(quotaWindowSeconds, keys.map { (k, p) -> k + "=" + p.joinToString(",") }, idleTimeoutSeconds) }
 
     /** `http://127.0.0.1:PORT`. */
     val baseUrl: String = native.baseUrl()
