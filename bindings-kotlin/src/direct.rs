@@ -48,6 +48,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use parsec_teams::error::catch_panic;
+use parsec_teams::escape::RawRequest;
 use parsec_teams::{Caller, Error};
 use serde_json::Value;
 
@@ -253,7 +254,73 @@ fn guarded(out_len: *mut i64, f: impl FnOnce() -> Res<NativeResponse>) -> i64 {
     encode(result, out_len)
 }
 
-/// [`NativeClient::call_blocking`]: operation `op` (description id, UTF-8),
+/// A call's parts as the JVM passes them: the client, operation and
+/// parameters, `timeout` NaN and `max_retries` `i64::MIN` for the client's own.
+struct Call<'a> {
+    client: Arc<NativeClient>,
+    op: &'a str,
+    params: &'a str,
+    timeout: Option<f64>,
+    max_retries: Option<i64>,
+}
+
+impl Call<'_> {
+    /// # Safety
+    /// `op` and `params` are valid for their lengths.
+    unsafe fn of<'a>(
+        handle: u64,
+        op: *const u8,
+        op_len: i32,
+        params: *const u8,
+        params_len: i32,
+        timeout: f64,
+        max_retries: i64,
+    ) -> Res<Call<'a>> {
+        Ok(Call {
+            // SAFETY: the caller's contract.
+            op: unsafe { text(op, op_len, "operation") }?.unwrap_or_default(),
+            params: unsafe { text(params, params_len, "params") }?.unwrap_or("{}"),
+            timeout: (!timeout.is_nan()).then_some(timeout),
+            max_retries: (max_retries != i64::MIN).then_some(max_retries),
+            client: client(handle)?,
+        })
+    }
+
+    /// The call's future with `base` (a caller of this client) and the per-call options.
+    fn future(&self, base: &Caller) -> Res<impl Future<Output = parsec_teams::Result<NativeResponse>> + Send + 'static> {
+        let (caller, op, args) = self.client.prepared(base, self.op, self.params.to_owned(), self.timeout, self.max_retries)?;
+        Ok(crate::call_op(caller, op, args))
+    }
+}
+
+/// The escape hatch's client and request as the JVM passes them (`query`
+/// and `body` JSON text, absent with a negative length).
+///
+/// # Safety
+/// Every pointer is valid for its length.
+#[allow(clippy::too_many_arguments)]
+unsafe fn raw_of(
+    handle: u64,
+    method: *const u8,
+    method_len: i32,
+    path: *const u8,
+    path_len: i32,
+    query: *const u8,
+    query_len: i32,
+    body: *const u8,
+    body_len: i32,
+) -> Res<(Arc<NativeClient>, RawRequest)> {
+    // SAFETY: the caller's contract.
+    let method = unsafe { text(method, method_len, "method") }?.unwrap_or_default();
+    let path = unsafe { text(path, path_len, "path") }?.unwrap_or_default();
+    let query = unsafe { text(query, query_len, "query") }?.map(str::to_owned);
+    let body = unsafe { text(body, body_len, "body") }?.map(str::to_owned);
+    let client = client(handle)?;
+    let req = client.raw_request(method, path, query, body)?;
+    Ok((client, req))
+}
+
+/// A blocking call on this thread's runtime: operation `op` (description id, UTF-8),
 /// `params` (JSON text); `timeout` in seconds or NaN for the client's;
 /// `max_retries` or `i64::MIN` for the client's.
 ///
@@ -272,20 +339,13 @@ pub unsafe extern "C" fn parsec_teams_kt_call(
 ) -> i64 {
     guarded(out_len, || {
         // SAFETY: the caller's contract.
-        let op = unsafe { text(op, op_len, "operation") }?.unwrap_or_default();
-        let params = unsafe { text(params, params_len, "params") }?.unwrap_or("{}");
-        let timeout = (!timeout.is_nan()).then_some(timeout);
-        let max_retries = (max_retries != i64::MIN).then_some(max_retries);
-        let client = client(handle)?;
-        on_this_thread(handle, &client, |base| {
-            let (caller, op, args) = client.prepared(&base, op, params.to_owned(), timeout, max_retries)?;
-            Ok(crate::call_op(caller, op, args))
-        })
+        let call = unsafe { Call::of(handle, op, op_len, params, params_len, timeout, max_retries) }?;
+        on_this_thread(handle, &call.client, |base| call.future(&base))
     })
 }
 
-/// [`NativeClient::request_blocking`]; `query` and `body` are JSON text, or
-/// absent with a negative length.
+/// A blocking escape-hatch request on this thread's runtime; `query` and
+/// `body` are JSON text, or absent with a negative length.
 ///
 /// # Safety
 /// Every pointer is valid for its length; `out_len` for one `i64`.
@@ -305,12 +365,7 @@ pub unsafe extern "C" fn parsec_teams_kt_request(
 ) -> i64 {
     guarded(out_len, || {
         // SAFETY: the caller's contract.
-        let method = unsafe { text(method, method_len, "method") }?.unwrap_or_default();
-        let path = unsafe { text(path, path_len, "path") }?.unwrap_or_default();
-        let query = unsafe { text(query, query_len, "query") }?.map(str::to_owned);
-        let body = unsafe { text(body, body_len, "body") }?.map(str::to_owned);
-        let client = client(handle)?;
-        let req = client.raw_request(method, path, query, body)?;
+        let (client, req) = unsafe { raw_of(handle, method, method_len, path, path_len, query, query_len, body, body_len) }?;
         on_this_thread(handle, &client, |caller| Ok(crate::send_raw(caller, req)))
     })
 }
@@ -350,13 +405,8 @@ pub unsafe extern "C" fn parsec_teams_kt_call_async(
 ) -> i64 {
     started_or_error(out_len, || {
         // SAFETY: the caller's contract.
-        let op = unsafe { text(op, op_len, "operation") }?.unwrap_or_default();
-        let params = unsafe { text(params, params_len, "params") }?.unwrap_or("{}");
-        let timeout = (!timeout.is_nan()).then_some(timeout);
-        let max_retries = (max_retries != i64::MIN).then_some(max_retries);
-        let client = client(handle)?;
-        let (caller, op, args) = client.prepared(&client.caller, op, params.to_owned(), timeout, max_retries)?;
-        start(id, crate::call_op(caller, op, args))
+        let call = unsafe { Call::of(handle, op, op_len, params, params_len, timeout, max_retries) }?;
+        start(id, call.future(&call.client.caller)?)
     })
 }
 
@@ -382,12 +432,7 @@ pub unsafe extern "C" fn parsec_teams_kt_request_async(
 ) -> i64 {
     started_or_error(out_len, || {
         // SAFETY: the caller's contract.
-        let method = unsafe { text(method, method_len, "method") }?.unwrap_or_default();
-        let path = unsafe { text(path, path_len, "path") }?.unwrap_or_default();
-        let query = unsafe { text(query, query_len, "query") }?.map(str::to_owned);
-        let body = unsafe { text(body, body_len, "body") }?.map(str::to_owned);
-        let client = client(handle)?;
-        let req = client.raw_request(method, path, query, body)?;
+        let (client, req) = unsafe { raw_of(handle, method, method_len, path, path_len, query, query_len, body, body_len) }?;
         start(id, crate::send_raw(client.caller.clone(), req))
     })
 }
