@@ -288,7 +288,7 @@ impl Call<'_> {
 
     /// The call's future with `base` (a caller of this client) and the per-call options.
     fn future(&self, base: &Caller) -> Res<impl Future<Output = parsec_teams::Result<NativeResponse>> + Send + 'static> {
-        let (caller, op, args) = self.client.prepared(base, self.op, self.params.to_owned(), self.timeout, self.max_retries)?;
+        let (caller, op, args) = self.client.prepared(base, self.op, self.params, self.timeout, self.max_retries)?;
         Ok(crate::call_op(caller, op, args))
     }
 }
@@ -313,8 +313,8 @@ unsafe fn raw_of(
     // SAFETY: the caller's contract.
     let method = unsafe { text(method, method_len, "method") }?.unwrap_or_default();
     let path = unsafe { text(path, path_len, "path") }?.unwrap_or_default();
-    let query = unsafe { text(query, query_len, "query") }?.map(str::to_owned);
-    let body = unsafe { text(body, body_len, "body") }?.map(str::to_owned);
+    let query = unsafe { text(query, query_len, "query") }?;
+    let body = unsafe { text(body, body_len, "body") }?;
     let client = client(handle)?;
     let req = client.raw_request(method, path, query, body)?;
     Ok((client, req))

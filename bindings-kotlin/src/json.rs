@@ -1,7 +1,7 @@
 //! JSON across the boundary.
 //!
 //! Into Rust, values come as JSON text (the Kotlin layer writes it) and are
-//! parsed by the core's [`parse_json_text`], which bounds the nesting before
+//! parsed by the core's `validate::parse_json_text`, which bounds the nesting before
 //! parsing and names the field.
 //!
 //! Out of Rust, a decoded value goes as one byte array in a compact encoding
@@ -24,8 +24,6 @@
 
 use std::fmt;
 
-use parsec_teams::validate::parse_json_text;
-use parsec_teams::Error;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
@@ -43,11 +41,6 @@ pub const OBJECT: u8 = 7;
 /// sent in full each time (a response with thousands of distinct keys is a
 /// map keyed by ids, where references would not pay).
 const KEY_TABLE: usize = 256;
-
-/// The value parsed from JSON text given for `field`.
-pub fn from_text(text: &str, field: &str) -> Result<Value, Error> {
-    parse_json_text(text, field)
-}
 
 /// The encoding of `v` (module docs).
 pub fn to_bytes(v: &Value) -> Vec<u8> {
@@ -388,10 +381,11 @@ mod tests {
 
     #[test]
     fn text_in_is_parsed_by_the_core_with_the_field_named() {
-        assert_eq!(from_text(r#"{"a":[1,2]}"#, "params").unwrap(), json!({"a": [1, 2]}));
-        let e = from_text("{", "params").unwrap_err();
+        use parsec_teams::validate::parse_json_text;
+        assert_eq!(parse_json_text(r#"{"a":[1,2]}"#, "params").unwrap(), json!({"a": [1, 2]}));
+        let e = parse_json_text("{", "params").unwrap_err();
         assert_eq!((e.field(), e.rule()), (Some("params"), Some("json")));
         let deep = "[".repeat(10_000) + &"]".repeat(10_000);
-        assert_eq!(from_text(&deep, "body").unwrap_err().rule(), Some("depth"));
+        assert_eq!(parse_json_text(&deep, "body").unwrap_err().rule(), Some("depth"));
     }
 }

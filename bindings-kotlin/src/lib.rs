@@ -30,6 +30,7 @@ use parsec_teams::escape::RawRequest;
 use parsec_teams::options::{duration_value, int_value};
 use parsec_teams::pagination::Paginator;
 use parsec_teams::spec::{Api, Operation, OPERATIONS};
+use parsec_teams::validate::parse_json_text;
 use parsec_teams::{AdminClient, AdminClientOptions, Caller, Client, ClientOptions, Error, OptionValues, RequestOptions};
 use serde_json::{Map, Value};
 
@@ -182,7 +183,7 @@ fn request_options(timeout: Option<f64>, max_retries: Option<i64>) -> Res<Option
 }
 
 fn args_of(params: &str) -> Res<Map<String, Value>> {
-    match json::from_text(params, "params")? {
+    match parse_json_text(params, "params")? {
         Value::Object(m) => Ok(m),
         Value::Null => Ok(Map::new()),
         _ => Err(Error::validation("params", "must be an object").into()),
@@ -256,7 +257,7 @@ impl NativeClient {
         &self,
         base: &Caller,
         op: &str,
-        params: String,
+        params: &str,
         timeout: Option<f64>,
         max_retries: Option<i64>,
     ) -> Res<(Caller, &'static Operation, Map<String, Value>)> {
@@ -270,12 +271,12 @@ impl NativeClient {
             Some(o) => base.with_options(o),
             None => base.clone(),
         };
-        Ok((caller, op, args_of(&params)?))
+        Ok((caller, op, args_of(params)?))
     }
 
-    fn raw_request(&self, method: &str, path: &str, query: Option<String>, body: Option<String>) -> Res<RawRequest> {
-        let query = query.map(|q| json::from_text(&q, "query")).transpose()?;
-        let body = body.map(|b| json::from_text(&b, "body")).transpose()?;
+    fn raw_request(&self, method: &str, path: &str, query: Option<&str>, body: Option<&str>) -> Res<RawRequest> {
+        let query = query.map(|q| parse_json_text(q, "query")).transpose()?;
+        let body = body.map(|b| parse_json_text(b, "body")).transpose()?;
         Ok(RawRequest::new(method, path, query.as_ref(), body)?)
     }
 }
@@ -306,7 +307,7 @@ impl NativeClient {
 
     /// The pages of list operation `op`, fetched one by one.
     pub fn pager(&self, op: String, params: String, timeout: Option<f64>, max_retries: Option<i64>) -> Res<Arc<NativePager>> {
-        let (caller, op, args) = self.prepared(&self.caller, &op, params, timeout, max_retries)?;
+        let (caller, op, args) = self.prepared(&self.caller, &op, &params, timeout, max_retries)?;
         let pages = catch_panic_sync(|| Paginator::new(caller, op, args))?;
         Ok(Arc::new(NativePager { pages: Arc::new(tokio::sync::Mutex::new(pages)) }))
     }

@@ -23,6 +23,6 @@ fuzz_target!(|data: &[u8]| {
         (d, v) => panic!("the encoding and serde_json disagree: {:?} / {:?}", d.map(|_| ()), v.map(|_| ())),
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = kotlin_json::from_text(text, "params");
+        let _ = parsec_teams::validate::parse_json_text(text, "params");
     }
 });

@@ -199,14 +199,11 @@ internal inline fun <T> guard(block: () -> T): T = try {
     throw errorOf(e)
 }
 
-/** A call's outcome as the layer uses it: status, request id, retries, the decoded JSON. */
-internal class Reply(val status: Int, val requestId: String?, val retriesTaken: Int, val data: Any?)
-
 /**
- * The blocking calls' direct path (bindings-kotlin/src/direct.rs): plain C
- * functions of the same native library, bound by JNA's direct mapping with
- * only numbers and arrays, so a call builds no JNA `Structure` (uniffi's
- * calls build several, which cost more CPU than the whole request in Rust).
+ * The calls' direct path (bindings-kotlin/src/direct.rs): plain C functions
+ * of the same native library, bound by JNA's direct mapping with only numbers
+ * and arrays, so a call builds no JNA `Structure` (uniffi's calls build
+ * several, which cost more CPU than the whole request in Rust).
  */
 internal object Direct {
     /** The completion of a suspend call, called by the native library on one of its runtime's threads. */
@@ -251,7 +248,7 @@ internal object Direct {
      * A suspend call: [start] starts it under a number (0 back) or returns an
      * error result found first; cancelling the coroutine cancels the request.
      */
-    suspend fun await(start: (Long, LongArray) -> Long): Reply {
+    suspend fun await(start: (Long, LongArray) -> Long): RawResponse<Any?> {
         val bytes = suspendCancellableCoroutine<ByteArray> { cont ->
             val id = ids.incrementAndGet()
             waiting[id] = cont
@@ -287,14 +284,14 @@ internal object Direct {
         return bytes
     }
 
-    /** The reply of a result buffer (then freed), or the error it holds, thrown. */
-    fun reply(ptr: Long, len: Long): Reply = replyOf(take(ptr, len))
+    /** The response of a result buffer (then freed), its data plain JSON values, or the error it holds, thrown. */
+    fun reply(ptr: Long, len: Long): RawResponse<Any?> = replyOf(take(ptr, len))
 
-    private fun replyOf(bytes: ByteArray): Reply {
+    private fun replyOf(bytes: ByteArray): RawResponse<Any?> {
         val v = Json.decode(bytes, 1)
         if (bytes[0].toInt() != 0) throw ParsecError.of(failure(Read.obj(v)))
         val r = v as List<*>
-        return Reply((r[0] as Long).toInt(), r[1] as String?, (r[2] as Long).toInt(), r[3])
+        return RawResponse((r[0] as Long).toInt(), r[1] as String?, (r[2] as Long).toInt(), r[3])
     }
 
     private fun failure(e: Map<String, Any?>) = NativeException.Failed(
@@ -304,36 +301,48 @@ internal object Direct {
     )
 }
 
+/** An operation call's arguments as the direct path takes them (no timeout: NaN; no retry count: Long.MIN_VALUE). */
+private class CallArgs(op: String, params: Map<String, Any?>, options: RequestOptions?) {
+    val op = op.toByteArray(Charsets.UTF_8)
+    val params = Json.text(params).toByteArray(Charsets.UTF_8)
+    val timeout = options?.timeoutSeconds ?: Double.NaN
+    val maxRetries = options?.maxRetries?.toLong() ?: Long.MIN_VALUE
+}
+
+/** An escape-hatch request's arguments as the direct path takes them (an absent query or body: length -1). */
+private class RawArgs(method: String, path: String, query: Map<String, Any?>?, body: Any?) {
+    val method = method.toByteArray(Charsets.UTF_8)
+    val path = path.toByteArray(Charsets.UTF_8)
+    val query = query?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
+    val body = body?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
+    // `this.`: the constructor's parameters of the same names are the unencoded values.
+    val queryLen = this.query?.size ?: -1
+    val bodyLen = this.body?.size ?: -1
+}
+
 /** The calls shared by [Client] and [AdminClient]: by operation id, typed results decoded by the caller. */
 abstract class BaseClient internal constructor(internal val native: NativeClient) : AutoCloseable {
     // This client's number for the direct path, forgotten on close() or when
     // the client is collected (a Cleaner, as uniffi frees its object).
     private val handle: Long = native.directHandle().toLong()
-    private val released = java.util.concurrent.atomic.AtomicBoolean(false)
+
+    // A Cleanable runs at most once, whether by close() or by the collector.
     private val cleanup: java.lang.ref.Cleaner.Cleanable = run {
         val h = handle
-        val done = released
-        CLEANER.register(this) { if (done.compareAndSet(false, true)) Direct.parsec_teams_kt_release(h) }
+        CLEANER.register(this) { Direct.parsec_teams_kt_release(h) }
     }
 
-    internal fun <T> raw(r: Reply, decode: (Any?) -> T) = RawResponse(r.status, r.requestId, r.retriesTaken, decode(r.data))
+    internal fun <T> raw(r: RawResponse<Any?>, decode: (Any?) -> T) = RawResponse(r.status, r.requestId, r.retriesTaken, decode(r.data))
 
-    internal suspend fun send(op: String, params: Map<String, Any?>, options: RequestOptions?): Reply {
-        val opBytes = op.toByteArray(Charsets.UTF_8)
-        val body = Json.text(params).toByteArray(Charsets.UTF_8)
-        val timeout = options?.timeoutSeconds ?: Double.NaN
-        val retries = options?.maxRetries?.toLong() ?: Long.MIN_VALUE
-        return Direct.await { id, len -> Direct.parsec_teams_kt_call_async(handle, opBytes, opBytes.size, body, body.size, timeout, retries, id, len) }
+    internal suspend fun send(op: String, params: Map<String, Any?>, options: RequestOptions?): RawResponse<Any?> {
+        val a = CallArgs(op, params, options)
+        return Direct.await { id, len -> Direct.parsec_teams_kt_call_async(handle, a.op, a.op.size, a.params, a.params.size, a.timeout, a.maxRetries, id, len) }
     }
 
-    internal fun sendBlocking(op: String, params: Map<String, Any?>, options: RequestOptions?): Reply {
-        val opBytes = op.toByteArray(Charsets.UTF_8)
-        val body = Json.text(params).toByteArray(Charsets.UTF_8)
+    internal fun sendBlocking(op: String, params: Map<String, Any?>, options: RequestOptions?): RawResponse<Any?> {
+        val a = CallArgs(op, params, options)
         val len = LongArray(1)
-        val ptr = Direct.parsec_teams_kt_call(
-            handle, opBytes, opBytes.size, body, body.size,
-            options?.timeoutSeconds ?: Double.NaN, options?.maxRetries?.toLong() ?: Long.MIN_VALUE, len,
-        )
+        val ptr = Direct.parsec_teams_kt_call(handle, a.op, a.op.size, a.params, a.params.size, a.timeout, a.maxRetries, len)
         return Direct.reply(ptr, len[0])
     }
 
@@ -347,12 +356,12 @@ abstract class BaseClient internal constructor(internal val native: NativeClient
      * driven by data (and the conformance runner).
      */
     suspend fun call(operation: String, params: Map<String, Any?> = emptyMap(), options: RequestOptions? = null): RawResponse<Any?> =
-        raw(send(operation, params, options)) { it }
+        send(operation, params, options)
 
     /** [call], blocking the calling thread. */
     @JvmOverloads
     fun callBlocking(operation: String, params: Map<String, Any?> = emptyMap(), options: RequestOptions? = null): RawResponse<Any?> =
-        raw(sendBlocking(operation, params, options)) { it }
+        sendBlocking(operation, params, options)
 
     /** Every item of a list operation by id, page after page (plain JSON values). */
     @JvmOverloads
@@ -365,26 +374,19 @@ abstract class BaseClient internal constructor(internal val native: NativeClient
      * same auth, retries, errors and logging; the result as plain JSON values.
      */
     suspend fun request(method: String, path: String, query: Map<String, Any?>? = null, body: Any? = null): RawResponse<Any?> {
-        val m = method.toByteArray(Charsets.UTF_8)
-        val p = path.toByteArray(Charsets.UTF_8)
-        val q = query?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
-        val b = body?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
-        val reply = Direct.await { id, len ->
-            Direct.parsec_teams_kt_request_async(handle, m, m.size, p, p.size, q, q?.size ?: -1, b, b?.size ?: -1, id, len)
+        val a = RawArgs(method, path, query, body)
+        return Direct.await { id, len ->
+            Direct.parsec_teams_kt_request_async(handle, a.method, a.method.size, a.path, a.path.size, a.query, a.queryLen, a.body, a.bodyLen, id, len)
         }
-        return raw(reply) { it }
     }
 
     /** [request], blocking the calling thread. */
     @JvmOverloads
     fun requestBlocking(method: String, path: String, query: Map<String, Any?>? = null, body: Any? = null): RawResponse<Any?> {
-        val m = method.toByteArray(Charsets.UTF_8)
-        val p = path.toByteArray(Charsets.UTF_8)
-        val q = query?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
-        val b = body?.let { Json.text(it).toByteArray(Charsets.UTF_8) }
+        val a = RawArgs(method, path, query, body)
         val len = LongArray(1)
-        val ptr = Direct.parsec_teams_kt_request(handle, m, m.size, p, p.size, q, q?.size ?: -1, b, b?.size ?: -1, len)
-        return raw(Direct.reply(ptr, len[0])) { it }
+        val ptr = Direct.parsec_teams_kt_request(handle, a.method, a.method.size, a.path, a.path.size, a.query, a.queryLen, a.body, a.bodyLen, len)
+        return Direct.reply(ptr, len[0])
     }
 
     /** Frees the native client (also done by the garbage collector). */
