@@ -22,13 +22,24 @@ const ITER_LIMIT: i64 = 200;
 /// A stream of every item of a list operation.
 pub type ItemStream<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send + 'static>>;
 
+/// An offset page as the walk reads it: `count` checked as the typed `Page`
+/// checks it; any other field (`next_cursor` too) is unknown, as it is there.
 #[derive(Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
-struct AnyPage<T> {
+struct OffsetPage<T> {
     #[serde(default = "Vec::new")]
     data: Vec<T>,
     #[serde(default)]
     count: Option<u64>,
+}
+
+/// A cursor page (the audit log's) as the walk reads it: `next_cursor`
+/// checked as `EventPage` checks it; `count` is not part of it.
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+struct CursorPage<T> {
+    #[serde(default = "Vec::new")]
+    data: Vec<T>,
     #[serde(default)]
     next_cursor: Option<String>,
 }
@@ -75,10 +86,10 @@ impl Paginator {
             return Ok(None);
         }
         let raw = self.caller.call(self.op, self.args.clone()).await?;
-        let page: AnyPage<T> = raw.decode(self.op.result)?;
-        let n = page.data.len() as i64;
-        match self.op.paginate {
+        let data = match self.op.paginate {
             Paginate::Offset => {
+                let page: OffsetPage<T> = raw.decode(self.op.result)?;
+                let n = page.data.len() as i64;
                 if n > 0 {
                     // A server that ignores offset sends the same bytes again: without a
                     // count it would never end (the whole page is compared), with a huge
@@ -92,27 +103,35 @@ impl Paginator {
                 let offset = self.args.get("offset").and_then(Value::as_i64).unwrap_or(0).saturating_add(n);
                 self.args.insert("offset".into(), Value::from(offset));
                 self.done = n == 0 || page.count.is_some_and(|c| u64::try_from(offset).is_ok_and(|o| o >= c));
+                page.data
             }
-            Paginate::Cursor => match page.next_cursor.filter(|c| !c.is_empty()) {
-                Some(next) if n > 0 => {
-                    if !self.cursors.insert(next.clone()) {
-                        // This page's items are new; the loop shows on the next call.
-                        self.done = true;
-                        self.pending = Some(loop_error(&raw, "the server repeated a next_cursor it had already sent"));
-                        return Ok(Some(page.data));
+            Paginate::Cursor => {
+                let page: CursorPage<T> = raw.decode(self.op.result)?;
+                match page.next_cursor.filter(|c| !c.is_empty()) {
+                    Some(next) if !page.data.is_empty() => {
+                        if !self.cursors.insert(next.clone()) {
+                            // This page's items are new; the loop shows on the next call.
+                            self.done = true;
+                            self.pending = Some(loop_error(&raw, "the server repeated a next_cursor it had already sent"));
+                            return Ok(Some(page.data));
+                        }
+                        self.args.remove("after");
+                        self.args.insert("cursor".into(), Value::String(next));
                     }
-                    self.args.remove("after");
-                    self.args.insert("cursor".into(), Value::String(next));
+                    _ => self.done = true,
                 }
-                _ => self.done = true,
-            },
-            Paginate::None => self.done = true,
-        }
-        if n == 0 {
+                page.data
+            }
+            Paginate::None => {
+                self.done = true;
+                raw.decode::<OffsetPage<T>>(self.op.result)?.data
+            }
+        };
+        if data.is_empty() {
             self.done = true;
             return Ok(None);
         }
-        Ok(Some(page.data))
+        Ok(Some(data))
     }
 }
 

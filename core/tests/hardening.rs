@@ -498,3 +498,28 @@ async fn floats_in_results_decode_to_the_nearest_f64() {
         assert_eq!(g.to_bits(), w.to_bits(), "{t}: decoded {g:e}, nearest f64 is {w:e}");
     }
 }
+
+/// A page field that only the other kind of list uses (`count` beside an audit-log
+/// page, `next_cursor` beside an offset page) is an unknown field to the walk, as it
+/// is to the typed page: it must not fail `iter` where `list` decodes the same body.
+#[tokio::test]
+async fn iter_ignores_the_page_field_of_the_other_list_kind() {
+    let json = || vec!["content-type: application/json".to_owned()];
+    let body = json!({"data": [event("1")], "count": -1}).to_string();
+    let server = Scripted::start(vec![(200, json(), body)]).await;
+    let client = scripted_client(&server.url);
+    let page = within(10, client.audit_log().list_events(AuditLogListEventsParams::new(1))).await.expect("the typed page decodes");
+    assert_eq!(page.data.len(), 1);
+    let mut events = client.audit_log().iter_events(AuditLogListEventsParams::new(1));
+    assert!(within(10, events.next()).await.expect("an item").is_ok(), "the walk decodes the same page");
+    assert!(within(10, events.next()).await.is_none(), "no next_cursor: the walk ends");
+
+    let body = json!({"data": [{"user_id": 1, "email": "a@b.co"}], "count": 1, "next_cursor": 5}).to_string();
+    let server = Scripted::start(vec![(200, json(), body)]).await;
+    let client = scripted_client(&server.url);
+    let page = within(10, client.members().list(MembersListParams::default())).await.expect("the typed page decodes");
+    assert_eq!(page.data.len(), 1);
+    let mut members = client.members().iter(MembersListParams::default());
+    assert!(within(10, members.next()).await.expect("an item").is_ok(), "the walk decodes the same page");
+    assert!(within(10, members.next()).await.is_none(), "count reached: the walk ends");
+}

@@ -8,7 +8,8 @@
 //!
 //! Invariants: never panics; a decoded page holds exactly the items serde_json
 //! finds under `"data"`, and a page serde_json reads as `{"data": [...],
-//! "count": n}` is decoded; typed models keep every non-null field of an item
+//! "count": n}` (an audit-log page: `"next_cursor": "..."`, any `count`) is
+//! decoded; typed models keep every non-null field of an item
 //! as it was (timestamps aside); the paginator returns exactly the items
 //! of the bodies it was served, in order, asks for the next offset (items so
 //! far) or the last `next_cursor`, stops after an empty page, and fails only
@@ -110,13 +111,19 @@ fn raw(body: &[u8]) -> RawResponse {
 
 /// What serde_json reads as the page's items: `Some` when the body is a JSON
 /// object (a blank body counts as `{}`) whose `data` is absent or an array and
-/// whose `count` is absent, null or a non-negative integer.
-fn reference_items(body: &[u8]) -> Option<Vec<Value>> {
+/// whose own page field is absent, null or of its type: `count` a non-negative
+/// integer for offset pages, `next_cursor` a string for cursor pages (the
+/// other kind's field is an unknown one).
+fn reference_items(body: &[u8], kind: Paginate) -> Option<Vec<Value>> {
     // As the core reads bodies: blank text (Unicode whitespace, as `str::trim` sees it) is `{}`.
     let blank = std::str::from_utf8(body).is_ok_and(|t| t.trim().is_empty());
     let v: Value = if blank { Value::Object(Map::new()) } else { serde_json::from_slice(body).ok()? };
     let obj = v.as_object()?;
-    if !obj.get("count").is_none_or(|c| c.is_null() || c.is_u64()) {
+    let field_ok = match kind {
+        Paginate::Cursor => obj.get("next_cursor").is_none_or(|c| c.is_null() || c.is_string()),
+        _ => obj.get("count").is_none_or(|c| c.is_null() || c.is_u64()),
+    };
+    if !field_ok {
         return None;
     }
     match obj.get("data") {
@@ -157,7 +164,7 @@ fn check_typed_one<T: DeserializeOwned + Serialize>(body: &[u8], kind: ResultKin
 
 /// Decodes `body` as every result kind of the table.
 fn check_decoding(body: &[u8]) {
-    let items = reference_items(body);
+    let items = reference_items(body, Paginate::Offset);
     let page = raw(body).decode::<Page<Value>>(ResultKind::Page(Model::Member));
     match (&page, &items) {
         (Ok(p), Some(items)) => assert_eq!(&p.data, items, "page items differ from serde_json's"),
@@ -185,9 +192,9 @@ fn check_decoding(body: &[u8]) {
             ResultKind::Page(Model::AppRule) => check_typed_page::<AppRule>(body, kind, items),
             ResultKind::EventPage => {
                 if let Ok(page) = raw(body).decode::<EventPage>(kind) {
-                    let items = items.expect("an event page decoded where serde_json finds none");
+                    let items = reference_items(body, Paginate::Cursor).expect("an event page decoded where serde_json finds none");
                     assert_eq!(page.data.len(), items.len());
-                    page.data.iter().zip(items).for_each(|(t, v)| check_model(t, v));
+                    page.data.iter().zip(&items).for_each(|(t, v)| check_model(t, v));
                 }
             }
             ResultKind::Credits => check_typed_one::<Credits>(body, kind),
@@ -244,7 +251,7 @@ fn check_pagination(op_pick: u8, bodies: Vec<Vec<u8>>) {
             Ok(Some(items)) => {
                 assert_eq!(requests.len(), round + 1, "{}: one request per page", op.qualified_name());
                 let body = body_at(&bodies, round);
-                let reference = reference_items(body).expect("a page decoded where serde_json finds none");
+                let reference = reference_items(body, op.paginate).expect("a page decoded where serde_json finds none");
                 assert_eq!(items, reference, "{}: page {round}", op.qualified_name());
                 let target = &requests[round];
                 match op.paginate {
@@ -270,8 +277,11 @@ fn check_pagination(op_pick: u8, bodies: Vec<Vec<u8>>) {
             Ok(None) => {
                 // The list ended: never with a page of items still unread, and
                 // always at the latest after the first empty page.
-                let served_items: Vec<Value> =
-                    requests.iter().enumerate().flat_map(|(i, _)| reference_items(body_at(&bodies, i)).unwrap_or_default()).collect();
+                let served_items: Vec<Value> = requests
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, _)| reference_items(body_at(&bodies, i), op.paginate).unwrap_or_default())
+                    .collect();
                 assert_eq!(got, served_items, "{}: items of the pages served", op.qualified_name());
                 assert!(requests.len() <= bodies.len() + 1, "{}: asked past an empty page", op.qualified_name());
                 break;
@@ -281,7 +291,7 @@ fn check_pagination(op_pick: u8, bodies: Vec<Vec<u8>>) {
                 let Some(last) = requests.len().checked_sub(1) else {
                     panic!("{}: failed before any request: {:?} {}", op.qualified_name(), e.kind(), e.message())
                 };
-                if e.kind() == ErrorKind::Decode && reference_items(body_at(&bodies, last)).is_some() {
+                if e.kind() == ErrorKind::Decode && reference_items(body_at(&bodies, last), op.paginate).is_some() {
                     // A readable page may only end the walk as a loop: offset pages
                     // whose bytes repeat the previous page's (the core compares the
                     // length and the first and last 512 bytes), or a next_cursor
