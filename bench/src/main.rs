@@ -3,6 +3,7 @@
 //! requests, in interleaved rounds. See bench/README.md.
 
 mod callgrind;
+mod floor;
 mod mock;
 mod report;
 mod workload;
@@ -112,6 +113,16 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("parsec-teams-bench (callgrind child): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // Other languages' benches run this binary in this mode for the host's floor.
+    if args.get(1).map(String::as_str) == Some(floor::FLAG) {
+        return match floor::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("parsec-teams-bench (floor): {e}");
                 ExitCode::FAILURE
             }
         };

@@ -110,6 +110,12 @@ interface Contender {
 
     /** Sequential members.list(limit=200) pages number from .. from + n - 1. */
     val pages: ((from: Int, n: Int) -> Unit)?
+
+    /** A floor of this host (not a client to compare with): see [Floor]. */
+    val floor: Boolean get() = false
+
+    /** Runs [body] (n calls) and adds its time to [sample]; a [Floor] reports its own process's. */
+    fun timedBy(sample: Sample, n: Int, body: () -> Unit) = timed(sample, n, body)
 }
 
 /** CONC threads of this pool share one blocking client (the same pool for every contender). */
@@ -197,6 +203,58 @@ class Peer(info: MockInfo) {
             }
         }
         CompletableFuture.allOf(*Array(CONC) { chain() }).join()
+    }
+}
+
+/**
+ * The host's sequential floor: `parsec-teams-bench --floor` (bench/src/floor.rs), a
+ * Rust process of its own making the same sequential members.get as the contenders,
+ * on demand between their slices: by hand on a raw socket (the least work any
+ * HTTP/1.1 client can do), and as a bare reqwest loop on a current-thread runtime
+ * (the SDK's HTTP stack without the SDK). Its wall and CPU time are measured in that
+ * process; no client can go faster than the raw floor on this host at that moment.
+ */
+class Floor(bin: String, info: MockInfo) : AutoCloseable {
+    private val process: Process = ProcessBuilder(bin, "--floor")
+        .redirectError(ProcessBuilder.Redirect.INHERIT)
+        .also { it.environment() += mapOf("PARSEC_BASE_URL" to info.baseUrl, "PARSEC_TEAM_ID" to info.teamId, "PARSEC_API_KEY" to info.apiKey) }
+        .start()
+    private val input = process.outputStream.bufferedWriter()
+    private val output = BufferedReader(InputStreamReader(process.inputStream))
+
+    /** n sequential gets from request number [from] by [client] (raw or reqwest): (wall ns, CPU ns). */
+    fun run(client: String, from: Int, n: Int): Pair<Long, Long> {
+        input.write("$client $from $n\n")
+        input.flush()
+        val line = output.readLine() ?: error("parsec-teams-bench --floor exited")
+        val parts = line.split(' ')
+        check(parts.size == 2 && !line.startsWith("error")) { "floor ($client): $line" }
+        return parts[0].toLong() to parts[1].toLong()
+    }
+
+    fun contenders(): List<Contender> = listOf("raw" to "floor: raw socket (Rust, no HTTP library)", "reqwest" to "floor: bare reqwest (Rust, current-thread)").map { (client, label) ->
+        object : Contender {
+            private var last = 0L to 0L
+            override val name = label
+            override val sdk = false
+            override val floor = true
+            override val sequential: (Int, Int) -> Unit = { from, n -> last = run(client, from, n) }
+            override val concurrent = null
+            override val pages = null
+
+            override fun timedBy(sample: Sample, n: Int, body: () -> Unit) {
+                body()
+                sample.wallNs += last.first
+                sample.cpuNs += last.second
+                sample.n += n
+            }
+        }
+    }
+
+    override fun close() {
+        input.close()
+        process.waitFor(10, TimeUnit.SECONDS)
+        process.destroy()
     }
 }
 
@@ -332,6 +390,9 @@ fun main() {
         }
         contenders += sdk
         contenders += peer.contenders()
+        val floorBin = System.getenv("PARSEC_TEAMS_BENCH") ?: File(File(bin).parentFile, "parsec-teams-bench").path
+        val floor = if (File(floorBin).canExecute()) Floor(floorBin, info) else null.also { System.err.println("no $floorBin: running without the host's floor") }
+        floor?.let { contenders += it.contenders() }
         System.getenv("PROFILE")?.let { return@use profile(contenders, it) }
         val names = contenders.map { it.name }
 
@@ -346,6 +407,10 @@ fun main() {
             val j0 = jitMs()
             val c0 = processCpuNs()
             for (c in contenders) {
+                if (c.floor) {
+                    c.sequential?.invoke(b * 1000, 1000)
+                    continue
+                }
                 c.sequential?.let { f -> warm.getValue(c.name) += Sample().also { s -> timed(s, 1000) { f(b * 1000, 1000) } }.cpuUs() }
                 c.pages?.let { f -> warmPages.getValue(c.name) += Sample().also { s -> timed(s, 50) { f(b * 50, 50) } }.cpuUs() }
                 c.concurrent?.let { f -> f(b * 1000, 1000) }
@@ -372,7 +437,7 @@ fun main() {
                 val acc = order.associate { it.name to Sample() }
                 val per = (s.n + SLICES - 1) / SLICES
                 for (slice in 0 until SLICES) {
-                    for (c in order) timed(acc.getValue(c.name), per) { s.pick(c)!!(slice * per, per) }
+                    for (c in order) c.timedBy(acc.getValue(c.name), per) { s.pick(c)!!(slice * per, per) }
                 }
                 for (c in order) results.getValue(s.title).getValue(c.name) += acc.getValue(c.name)
             }
@@ -388,6 +453,7 @@ fun main() {
         val md = report(contenders, results, warm, warmPages, warmJit, warmCpu, firstCall, roundsJit, roundsGc, roundsCpu, roundsWall) + notes
         out.writeText(md)
         println(md)
+        floor?.close()
     }
     threads.shutdownNow()
 }
@@ -435,7 +501,8 @@ fun report(
     val vm = ManagementFactory.getRuntimeMXBean()
     val flags = vm.inputArguments.joinToString(" ").ifEmpty { "none" }
     val sdk = contenders.filter { it.sdk }
-    val peers = contenders.filter { !it.sdk }
+    val peers = contenders.filter { !it.sdk && !it.floor }
+    val floors = contenders.filter { it.floor }
     val sb = StringBuilder()
     sb.append("## Kotlin/JVM (`bindings-kotlin`)\n\n")
     sb.append("Run by `make -C bench/kotlin bench` (bench/kotlin/src/Bench.kt) on $now UTC: ")
@@ -446,6 +513,7 @@ fun report(
     sb.append("Every client decodes the JSON fully (the SDK into its data classes, the peer into a Jackson tree) and the bench checks each member's id and each page's length. ")
     sb.append("CPU = the JVM process's user + system time per request (clock_gettime(CLOCK_PROCESS_CPUTIME_ID), as getrusage counts it): every thread, the JIT and GC threads and the SDK's native tokio workers included. ")
     sb.append("The peer: one `java.net.http.HttpClient` (HTTP/1.1, a 60 s request timeout, the `Authorization` header) and one Jackson `ObjectMapper` (`readTree`), blocking `send` (sequential, and from $CONC threads) and `sendAsync` ($CONC chains of futures).")
+    if (floors.isNotEmpty()) sb.append(" The floors (sequential only): `parsec-teams-bench --floor` (bench/src/floor.rs), a Rust process of its own run between the contenders' slices, its own wall and CPU time: the same requests written by hand on one raw keep-alive socket (no HTTP library, no async runtime: the most any client can reach on this host at that moment), and a bare reqwest + serde_json loop on a current-thread runtime (the SDK's HTTP stack without the SDK).")
     if (sdk.isEmpty()) sb.append(" **The SDK was not built into this run** (bindings-kotlin not available): peer figures only.")
     sb.append("\n\n")
     sb.append("| scenario | client | throughput | CPU per request | throughput vs parsec-teams |\n| --- | --- | ---: | ---: | ---: |\n")
@@ -461,6 +529,7 @@ fun report(
             val vs = when {
                 c.sdk -> "1.00x" + if (best != null && c != best) " (${fmt(rate / bestRate!!, 2)}x of the faster SDK mode)" else ""
                 bestRate == null -> "—"
+                c.floor -> "parsec-teams reaches ${fmt(bestRate / rate, 2)}x of it"
                 else -> "parsec-teams is ${fmt(bestRate / rate, 2)}x"
             }
             sb.append("| ${s.title} | ${c.name} | ${fmt(rate)} ${s.unit} | ${fmt(cpu, 1)} µs | $vs |\n")
@@ -478,6 +547,18 @@ fun report(
                     "CPU per request **${fmt(cpu, 2)}** of the peer's (target ≤ 0.50: ${if (cpu <= 0.5) "met" else "NOT met"}; paired: ${fmt(pairedCpu, 2)})"
             }
         }
+    }
+    // What the host allows: the SDK and the peer as fractions of each floor, round by round.
+    val seq = results.getValue(scenarios.first().title)
+    for (f in floors.filter { seq.getValue(it.name).isNotEmpty() }) {
+        val rf = seq.getValue(f.name)
+        val parts = (sdk + peers).filter { c -> seq.getValue(c.name).isNotEmpty() && c.sequential != null }.map { c ->
+            val rc = seq.getValue(c.name)
+            "${c.name} ${fmt(median(rc.map(Sample::rate)) / median(rf.map(Sample::rate)), 2)}x (paired: ${fmt(median(rc.indices.map { rc[it].rate() / rf[it].rate() }), 2)}x)"
+        }
+        val peer = peers.firstOrNull { seq.getValue(it.name).isNotEmpty() }
+        val ceiling = peer?.let { p -> val rp = seq.getValue(p.name); "; so no client could have reached more than **${fmt(median(rf.indices.map { rf[it].rate() / rp[it].rate() }), 2)}x** the throughput of ${p.name} here (paired per round)" } ?: ""
+        summary += "- ${scenarios.first().title}, against the host's ${f.name} (${fmt(median(rf.map(Sample::rate)))} req/s, ${fmt(median(rf.map(Sample::cpuUs)), 1)} µs CPU in its own process): ${parts.joinToString(", ")} of its throughput$ceiling"
     }
     if (summary.isNotEmpty()) sb.append("\nRatios against the targets of issue 13 (≥ 2x the peer's sequential throughput, ≤ ½ its CPU per call):\n\n${summary.joinToString("\n")}\n")
     sb.append("\nJIT warm-up. Each warm-up block runs, per contender, 1,000 sequential members.get, 50 pages and 1,000 concurrent gets; ")
