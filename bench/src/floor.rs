@@ -11,6 +11,9 @@
 //!   read up to its `Content-Length` and its JSON decoded by serde_json. No
 //!   HTTP library, no async runtime, one thread: the least work an HTTP/1.1
 //!   client can do for the same request.
+//! - `hyper FROM N`: hyper's own HTTP/1.1 client connection (one, keep-alive)
+//!   on a current-thread tokio runtime, without reqwest's pool and layers: what
+//!   a leaner transport on the same libraries could reach.
 //! - `reqwest FROM N`: the bare reqwest + serde_json loop of the Rust bench on
 //!   a current-thread tokio runtime, the way a blocking call of the Kotlin SDK
 //!   runs (same HTTP stack as the SDK, without the SDK).
@@ -106,6 +109,57 @@ impl Raw {
     }
 }
 
+/// One hyper HTTP/1.1 connection, its driver spawned on the current-thread runtime.
+struct Hyper {
+    sender: hyper::client::conn::http1::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+    host: String,
+    path: String,
+    auth: String,
+    agent: String,
+}
+
+impl Hyper {
+    async fn connect(base_url: &str, team_id: &str, api_key: &str) -> Result<Hyper, BoxError> {
+        let rest = base_url.strip_prefix("http://").ok_or("the hyper floor speaks plain http only")?;
+        let (host, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+        let stream = tokio::net::TcpStream::connect(host).await?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let prefix = prefix.trim_end_matches('/');
+        Ok(Hyper {
+            sender,
+            host: host.to_owned(),
+            path: format!("{}/v1/teams/{team_id}/members/", if prefix.is_empty() { String::new() } else { format!("/{prefix}") }),
+            auth: format!("Bearer {api_key}"),
+            agent: format!("parsec-teams/{} (rust bench floor)", parsec_teams::VERSION),
+        })
+    }
+
+    async fn get(&mut self, user_id: u64) -> Result<(), BoxError> {
+        use http_body_util::BodyExt;
+        let req = hyper::Request::get(format!("{}{user_id}", self.path))
+            .header("host", &self.host)
+            .header("authorization", &self.auth)
+            .header("user-agent", &self.agent)
+            .header("accept", "*/*")
+            .body(http_body_util::Empty::new())?;
+        self.sender.ready().await?;
+        let resp = tokio::time::timeout(std::time::Duration::from_secs(60), self.sender.send_request(req)).await??;
+        if !resp.status().is_success() {
+            return Err(format!("members.get {user_id}: HTTP {}", resp.status()).into());
+        }
+        let body = resp.into_body().collect().await?.to_bytes();
+        let v: Value = serde_json::from_slice(&body)?;
+        match v.get("data").and_then(|d| d.get("user_id")).and_then(Value::as_u64) {
+            Some(got) if got == user_id => Ok(()),
+            other => Err(format!("members.get {user_id}: got user_id {other:?}").into()),
+        }
+    }
+}
+
 /// Serves commands on standard input until it closes (module docs).
 pub fn serve() -> Result<(), BoxError> {
     let var = |n: &str| std::env::var(n).map_err(|_| format!("{n} is not set"));
@@ -113,6 +167,7 @@ pub fn serve() -> Result<(), BoxError> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let clients = Clients::new(&base_url, &team_id, &api_key)?;
     let mut raw = Raw::connect(&base_url, &team_id, &api_key)?;
+    let mut hyper = rt.block_on(Hyper::connect(&base_url, &team_id, &api_key))?;
     let stdout = std::io::stdout();
     for line in std::io::stdin().lock().lines() {
         let line = line?;
@@ -120,13 +175,19 @@ pub fn serve() -> Result<(), BoxError> {
         let (what, from, n) = match (words.next(), words.next().map(str::parse::<u64>), words.next().map(str::parse::<u64>)) {
             (Some(w), Some(Ok(from)), Some(Ok(n))) => (w.to_owned(), from, n),
             _ => {
-                writeln!(stdout.lock(), "error: expected `raw|reqwest FROM N`, got {line:?}")?;
+                writeln!(stdout.lock(), "error: expected `raw|hyper|reqwest FROM N`, got {line:?}")?;
                 continue;
             }
         };
         let (t0, c0) = (Instant::now(), self_cpu_time());
         let result: Result<(), BoxError> = match what.as_str() {
             "raw" => (from..from + n).try_for_each(|i| raw.get(user_id(i))),
+            "hyper" => rt.block_on(async {
+                for i in from..from + n {
+                    hyper.get(user_id(i)).await?;
+                }
+                Ok(())
+            }),
             "reqwest" => rt.block_on(async {
                 for i in from..from + n {
                     clients.get(Which::Bare, user_id(i) as i64).await?;

@@ -210,8 +210,9 @@ class Peer(info: MockInfo) {
  * The host's sequential floor: `parsec-teams-bench --floor` (bench/src/floor.rs), a
  * Rust process of its own making the same sequential members.get as the contenders,
  * on demand between their slices: by hand on a raw socket (the least work any
- * HTTP/1.1 client can do), and as a bare reqwest loop on a current-thread runtime
- * (the SDK's HTTP stack without the SDK). Its wall and CPU time are measured in that
+ * HTTP/1.1 client can do), on one hyper client connection (hyper without reqwest's
+ * pool and layers) and as a bare reqwest loop, both on a current-thread runtime
+ * (the last is the SDK's HTTP stack without the SDK). Its wall and CPU time are measured in that
  * process; no client can go faster than the raw floor on this host at that moment.
  */
 class Floor(bin: String, info: MockInfo) : AutoCloseable {
@@ -232,7 +233,11 @@ class Floor(bin: String, info: MockInfo) : AutoCloseable {
         return parts[0].toLong() to parts[1].toLong()
     }
 
-    fun contenders(): List<Contender> = listOf("raw" to "floor: raw socket (Rust, no HTTP library)", "reqwest" to "floor: bare reqwest (Rust, current-thread)").map { (client, label) ->
+    fun contenders(): List<Contender> = listOf(
+        "raw" to "floor: raw socket (Rust, no HTTP library)",
+        "hyper" to "floor: one hyper connection (Rust, current-thread)",
+        "reqwest" to "floor: bare reqwest (Rust, current-thread)",
+    ).map { (client, label) ->
         object : Contender {
             private var last = 0L to 0L
             override val name = label
@@ -513,7 +518,7 @@ fun report(
     sb.append("Every client decodes the JSON fully (the SDK into its data classes, the peer into a Jackson tree) and the bench checks each member's id and each page's length. ")
     sb.append("CPU = the JVM process's user + system time per request (clock_gettime(CLOCK_PROCESS_CPUTIME_ID), as getrusage counts it): every thread, the JIT and GC threads and the SDK's native tokio workers included. ")
     sb.append("The peer: one `java.net.http.HttpClient` (HTTP/1.1, a 60 s request timeout, the `Authorization` header) and one Jackson `ObjectMapper` (`readTree`), blocking `send` (sequential, and from $CONC threads) and `sendAsync` ($CONC chains of futures).")
-    if (floors.isNotEmpty()) sb.append(" The floors (sequential only): `parsec-teams-bench --floor` (bench/src/floor.rs), a Rust process of its own run between the contenders' slices, its own wall and CPU time: the same requests written by hand on one raw keep-alive socket (no HTTP library, no async runtime: the most any client can reach on this host at that moment), and a bare reqwest + serde_json loop on a current-thread runtime (the SDK's HTTP stack without the SDK).")
+    if (floors.isNotEmpty()) sb.append(" The floors (sequential only): `parsec-teams-bench --floor` (bench/src/floor.rs), a Rust process of its own run between the contenders' slices, its own wall and CPU time: the same requests written by hand on one raw keep-alive socket (no HTTP library, no async runtime: the most any client can reach on this host at that moment), on one hyper client connection, and as a bare reqwest + serde_json loop, both on a current-thread runtime (the last is the SDK's HTTP stack without the SDK).")
     if (sdk.isEmpty()) sb.append(" **The SDK was not built into this run** (bindings-kotlin not available): peer figures only.")
     sb.append("\n\n")
     sb.append("| scenario | client | throughput | CPU per request | throughput vs parsec-teams |\n| --- | --- | ---: | ---: | ---: |\n")
