@@ -40,6 +40,29 @@ fn user_id(i: u64) -> u64 {
     i % FIXTURE_MEMBERS + 1
 }
 
+/// The mock's `host:port` and the path of its members, `/{prefix}/v1/teams/{team}/members/`
+/// (plain http only: the floors talk to the loopback mock).
+fn members_path(base_url: &str, team_id: &str) -> Result<(String, String), BoxError> {
+    let rest = base_url.strip_prefix("http://").ok_or("the floors speak plain http only")?;
+    let (host, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let prefix = prefix.trim_end_matches('/');
+    let prefix = if prefix.is_empty() { String::new() } else { format!("/{prefix}") };
+    Ok((host.to_owned(), format!("{prefix}/v1/teams/{team_id}/members/")))
+}
+
+fn user_agent() -> String {
+    format!("parsec-teams/{} (rust bench floor)", parsec_teams::VERSION)
+}
+
+/// Decodes a `members.get` body and checks it is member `user_id`.
+fn check_member(body: &[u8], user_id: u64) -> Result<(), BoxError> {
+    let v: Value = serde_json::from_slice(body)?;
+    match v.get("data").and_then(|d| d.get("user_id")).and_then(Value::as_u64) {
+        Some(got) if got == user_id => Ok(()),
+        other => Err(format!("members.get {user_id}: got user_id {other:?}").into()),
+    }
+}
+
 /// One keep-alive connection and the request head around the member id.
 struct Raw {
     stream: TcpStream,
@@ -51,16 +74,12 @@ struct Raw {
 
 impl Raw {
     fn connect(base_url: &str, team_id: &str, api_key: &str) -> Result<Raw, BoxError> {
-        let rest = base_url.strip_prefix("http://").ok_or("the raw floor speaks plain http only")?;
-        let (host, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
-        let stream = TcpStream::connect(host)?;
+        let (host, path) = members_path(base_url, team_id)?;
+        let stream = TcpStream::connect(&host)?;
         stream.set_nodelay(true)?;
-        let prefix = prefix.trim_end_matches('/');
-        let before = format!("GET {}/v1/teams/{team_id}/members/", if prefix.is_empty() { String::new() } else { format!("/{prefix}") });
-        let after = format!(
-            " HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {api_key}\r\nuser-agent: parsec-teams/{} (rust bench floor)\r\naccept: */*\r\n\r\n",
-            parsec_teams::VERSION
-        );
+        let before = format!("GET {path}");
+        let after =
+            format!(" HTTP/1.1\r\nhost: {host}\r\nauthorization: Bearer {api_key}\r\nuser-agent: {}\r\naccept: */*\r\n\r\n", user_agent());
         Ok(Raw { stream, before, after, buf: vec![0; 64 * 1024] })
     }
 
@@ -101,11 +120,7 @@ impl Raw {
             }
             have += n;
         }
-        let v: Value = serde_json::from_slice(&self.buf[head_end..total])?;
-        match v.get("data").and_then(|d| d.get("user_id")).and_then(Value::as_u64) {
-            Some(got) if got == user_id => Ok(()),
-            other => Err(format!("members.get {user_id}: got user_id {other:?}").into()),
-        }
+        check_member(&self.buf[head_end..total], user_id)
     }
 }
 
@@ -120,22 +135,14 @@ struct Hyper {
 
 impl Hyper {
     async fn connect(base_url: &str, team_id: &str, api_key: &str) -> Result<Hyper, BoxError> {
-        let rest = base_url.strip_prefix("http://").ok_or("the hyper floor speaks plain http only")?;
-        let (host, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
-        let stream = tokio::net::TcpStream::connect(host).await?;
+        let (host, path) = members_path(base_url, team_id)?;
+        let stream = tokio::net::TcpStream::connect(&host).await?;
         stream.set_nodelay(true)?;
         let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        let prefix = prefix.trim_end_matches('/');
-        Ok(Hyper {
-            sender,
-            host: host.to_owned(),
-            path: format!("{}/v1/teams/{team_id}/members/", if prefix.is_empty() { String::new() } else { format!("/{prefix}") }),
-            auth: format!("Bearer {api_key}"),
-            agent: format!("parsec-teams/{} (rust bench floor)", parsec_teams::VERSION),
-        })
+        Ok(Hyper { sender, host, path, auth: format!("Bearer {api_key}"), agent: user_agent() })
     }
 
     async fn get(&mut self, user_id: u64) -> Result<(), BoxError> {
@@ -151,12 +158,7 @@ impl Hyper {
         if !resp.status().is_success() {
             return Err(format!("members.get {user_id}: HTTP {}", resp.status()).into());
         }
-        let body = resp.into_body().collect().await?.to_bytes();
-        let v: Value = serde_json::from_slice(&body)?;
-        match v.get("data").and_then(|d| d.get("user_id")).and_then(Value::as_u64) {
-            Some(got) if got == user_id => Ok(()),
-            other => Err(format!("members.get {user_id}: got user_id {other:?}").into()),
-        }
+        check_member(&resp.into_body().collect().await?.to_bytes(), user_id)
     }
 }
 
