@@ -86,8 +86,11 @@ generate:
 	$(MAKE) -C bindings-c header
 	$(MAKE) -C bindings-kotlin generate
 
+# The core's suites run a second time on the transport of Kotlin's blocking
+# calls (one connection of the caller's own: core/tests/common/mod.rs).
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
+	PARSEC_TEAMS_TEST_TRANSPORT=connection $(CARGO) test -p parsec-teams --tests --no-fail-fast
 
 test-python test-node test-c: test-%:
 	$(MAKE) -C bindings-$* test

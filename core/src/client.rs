@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::connection::{Exchanged, SendError};
 use crate::error::{Error, ErrorKind, Result};
 use crate::quota::{Pacer, QuotaConfig, QuotaStatus};
 use crate::spec::{Api, HttpMethod, Operation, ResultKind, OPERATIONS};
@@ -265,7 +266,7 @@ impl RawResponse {
 /// Shared by every clone of a client: the connection pool, the credentials
 /// and the quota pacer.
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: Http,
     api: Api,
     base_url: String,
     team_id: String,
@@ -275,6 +276,14 @@ pub(crate) struct Transport {
     /// Shared with the transports of [`Caller::with_own_pool`].
     pacer: Arc<Pacer>,
     http_config: HttpConfig,
+}
+
+/// How requests go out.
+enum Http {
+    /// reqwest's connection pool (every client, unless told otherwise).
+    Pool(reqwest::Client),
+    /// One keep-alive connection of this caller's own ([`Caller::with_own_connection`]).
+    Connection(crate::connection::Connection),
 }
 
 /// What a connection pool is built from, kept to build another ([`Caller::with_own_pool`]).
@@ -343,6 +352,18 @@ impl HttpConfig {
         // The pool's sweeper adds this to an Instant: keep it far from overflow.
         let pool_idle = pool_idle.unwrap_or(crate::options::DEFAULT_POOL_IDLE_TIMEOUT).min(LONGEST_POOL_IDLE);
         Ok(HttpConfig { headers, pool_idle, proxy })
+    }
+
+    /// Whether a proxy may carry a request: the `proxy` option, or (for an
+    /// https base URL) a proxy variable in the environment, `NO_PROXY` aside.
+    fn proxy_may_apply(&self) -> bool {
+        match &self.proxy {
+            ProxyRule::Never => false,
+            ProxyRule::Explicit(_) => true,
+            ProxyRule::FromEnv => ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"]
+                .iter()
+                .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty())),
+        }
     }
 
     fn build(&self) -> Result<reqwest::Client> {
@@ -449,7 +470,7 @@ impl Client {
         Ok(Client {
             caller: Caller {
                 transport: Arc::new(Transport {
-                    http: http_config.build()?,
+                    http: Http::Pool(http_config.build()?),
                     http_config,
                     api: Api::Teams,
                     base_url,
@@ -477,6 +498,11 @@ impl Client {
     /// A copy with a connection pool of its own; see [`Caller::with_own_pool`].
     pub fn with_own_pool(&self) -> Result<Client> {
         Ok(Client { caller: self.caller.with_own_pool()? })
+    }
+
+    /// A copy with one connection of its own; see [`Caller::with_own_connection`].
+    pub fn with_own_connection(&self) -> Result<Client> {
+        Ok(Client { caller: self.caller.with_own_connection()? })
     }
 
     /// The team this client works on.
@@ -537,7 +563,7 @@ impl AdminClient {
         Ok(AdminClient {
             caller: Caller {
                 transport: Arc::new(Transport {
-                    http: http_config.build()?,
+                    http: Http::Pool(http_config.build()?),
                     http_config,
                     api: Api::Admin,
                     base_url,
@@ -563,6 +589,11 @@ impl AdminClient {
     /// A copy with a connection pool of its own; see [`Caller::with_own_pool`].
     pub fn with_own_pool(&self) -> Result<AdminClient> {
         Ok(AdminClient { caller: self.caller.with_own_pool()? })
+    }
+
+    /// A copy with one connection of its own; see [`Caller::with_own_connection`].
+    pub fn with_own_connection(&self) -> Result<AdminClient> {
+        Ok(AdminClient { caller: self.caller.with_own_connection()? })
     }
 
     pub fn base_url(&self) -> &str {
@@ -630,6 +661,10 @@ struct Prepared {
     path: std::ops::Range<usize>,
     body: Option<Bytes>,
     quota: Option<&'static str>,
+    /// Whether `url` is written as the URL parser would write it (an
+    /// operation's: every value percent-encoded by the core), so that its
+    /// path and query can be sent as they are.
+    canonical: bool,
 }
 
 impl Prepared {
@@ -654,10 +689,34 @@ impl Caller {
     /// opened it, so each runtime should have its own pool, while the quotas,
     /// which belong to the key, stay counted in one place.
     pub fn with_own_pool(&self) -> Result<Caller> {
+        self.with_http(Http::Pool(self.transport.http_config.build()?))
+    }
+
+    /// A copy with the same credentials, options and quota pacer whose
+    /// requests go over one keep-alive HTTP/1.1 connection of its own, opened
+    /// on first use (and again when the server closes it) on the runtime of
+    /// the call, without the pool's layers: for a binding that makes blocking
+    /// calls one at a time on a thread's own current-thread runtime, where
+    /// the pool's bookkeeping is most of the client's cost. The rules stay
+    /// the pool's: rustls with the same roots, the timeout over the whole
+    /// exchange, connect failures told apart, no redirects, idle connections
+    /// closed after `pool_idle_timeout`. Calls that overlap each get a
+    /// connection; one is kept. Where a proxy may apply (the `proxy` option,
+    /// or a proxy variable in the environment for an https base URL) this is
+    /// [`Caller::with_own_pool`], which honours it.
+    pub fn with_own_connection(&self) -> Result<Caller> {
+        let c = &self.transport.http_config;
+        if c.proxy_may_apply() {
+            return self.with_own_pool();
+        }
+        self.with_http(Http::Connection(crate::connection::Connection::new(&self.transport.base_url, &c.headers, c.pool_idle)?))
+    }
+
+    fn with_http(&self, http: Http) -> Result<Caller> {
         let t = &self.transport;
         Ok(Caller {
             transport: Arc::new(Transport {
-                http: t.http_config.build()?,
+                http,
                 http_config: t.http_config.clone(),
                 api: t.api,
                 base_url: t.base_url.clone(),
@@ -691,7 +750,7 @@ impl Caller {
         url.push_str(&enc.path);
         let path = base.len()..url.len();
         url.push_str(&enc.query);
-        self.send(Prepared { method: op.method, url, path, body: enc.body.map(Bytes::from), quota: op.quota }).await
+        self.send(Prepared { method: op.method, url, path, body: enc.body.map(Bytes::from), quota: op.quota, canonical: true }).await
     }
 
     /// Calls `op` and decodes its result as `T` (the inner object of a
@@ -758,7 +817,7 @@ impl Caller {
             }
             None => None,
         };
-        self.send(Prepared { method, path: p, url, body, quota: None }).await
+        self.send(Prepared { method, path: p, url, body, quota: None, canonical: false }).await
     }
 
     /// Sends with pacing and retries as the API contract says.
@@ -769,6 +828,10 @@ impl Caller {
             HttpMethod::Post => reqwest::Method::POST,
             HttpMethod::Put => reqwest::Method::PUT,
             HttpMethod::Delete => reqwest::Method::DELETE,
+        };
+        let target = match &t.http {
+            Http::Connection(c) => c.target(&req.url, req.canonical),
+            Http::Pool(_) => std::borrow::Cow::Borrowed(""),
         };
         let idempotent = req.method.is_idempotent();
         let mut attempt: u32 = 0;
@@ -781,17 +844,9 @@ impl Caller {
                 None => None,
             };
             let started = Instant::now();
-            let mut rb = t.http.request(method.clone(), &req.url).timeout(self.timeout);
-            if let Some(body) = &req.body {
-                rb = rb.header(CONTENT_TYPE, "application/json").body(body.clone());
-            }
-            let outcome = match rb.send().await {
-                Ok(mut resp) => {
-                    let status = resp.status().as_u16();
-                    let headers = std::mem::take(resp.headers_mut());
-                    resp.bytes().await.map(|b| (status, headers, b))
-                }
-                Err(e) => Err(e),
+            let outcome = match &t.http {
+                Http::Connection(c) => c.exchange(method.clone(), &target, req.body.as_ref(), self.timeout).await,
+                Http::Pool(http) => self.send_pooled(http, &method, &req).await,
             };
             if let Some(slot) = slot {
                 t.pacer.complete(slot);
@@ -826,11 +881,7 @@ impl Caller {
                     };
                     (err, wait)
                 }
-                Err(e) => {
-                    let connect = e.is_connect();
-                    let timeout = e.is_timeout();
-                    // The URL carries the query (emails among them): keep the method and path only.
-                    let e = e.without_url();
+                Err(SendError { connect, timeout, message }) => {
                     let kind = if timeout && !connect { ErrorKind::Timeout } else { ErrorKind::Connection };
                     let what = if connect {
                         "could not connect"
@@ -839,7 +890,7 @@ impl Caller {
                     } else {
                         "the connection failed"
                     };
-                    let mut err = Error::new(kind, format!("{what}: {}", error_chain(&e)));
+                    let mut err = Error::new(kind, format!("{what}: {message}"));
                     // The server surely did not act when the connection was never made.
                     err.inner.retryable = connect || idempotent;
                     err.inner.may_have_been_applied = !connect && req.method != HttpMethod::Get;
@@ -859,6 +910,33 @@ impl Caller {
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
+    }
+
+    /// One attempt on reqwest's pool: the status, headers and whole body.
+    async fn send_pooled(
+        &self,
+        http: &reqwest::Client,
+        method: &reqwest::Method,
+        req: &Prepared,
+    ) -> std::result::Result<Exchanged, SendError> {
+        let mut rb = http.request(method.clone(), &req.url).timeout(self.timeout);
+        if let Some(body) = &req.body {
+            rb = rb.header(CONTENT_TYPE, "application/json").body(body.clone());
+        }
+        let answer = match rb.send().await {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let headers = std::mem::take(resp.headers_mut());
+                resp.bytes().await.map(|b| (status, headers, b))
+            }
+            Err(e) => Err(e),
+        };
+        answer.map_err(|e| SendError {
+            connect: e.is_connect(),
+            timeout: e.is_timeout(),
+            // The URL carries the query (emails among them): keep the method and path only.
+            message: error_chain(&e.without_url()),
+        })
     }
 
     fn annotate(&self, mut err: Error, req: &Prepared, attempt: u32, applied: bool) -> Error {
@@ -928,7 +1006,7 @@ fn http_error(status: u16, body: &Bytes) -> Error {
     err
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(inner) = src {

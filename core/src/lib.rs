@@ -47,6 +47,7 @@
 #![allow(missing_docs)] // generated setters and option builders are documented by their field docs
 
 pub mod client;
+mod connection;
 pub mod describe;
 pub mod env;
 pub mod error;

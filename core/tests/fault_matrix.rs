@@ -16,7 +16,7 @@
 mod common;
 
 use common::Env;
-use parsec_teams::{Client, ErrorKind, HttpMethod};
+use parsec_teams::{ErrorKind, HttpMethod};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -196,7 +196,7 @@ async fn run_cell(fault: Fault, method: HttpMethod) -> (Seen, Vec<String>) {
     env.fault(rule).await;
     let before = applied(&env.state().await, method);
     let timeout = if fault == Fault::TimeoutAfterActing { TIMEOUT } else { GENEROUS };
-    let client = Client::new(env.options().timeout(timeout).max_retries(2)).expect("client");
+    let client = common::new_client(env.options().timeout(timeout).max_retries(2));
     let result = client.request(op.method, op.path, &[], op.body.as_ref()).await;
     let (outcome, may_have_been_applied, retries_taken) = match &result {
         Ok(r) => (Outcome::Ok(r.status), None, r.retries_taken),

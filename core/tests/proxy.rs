@@ -31,8 +31,9 @@ async fn loopback_never_goes_through_a_proxy_and_https_honours_proxy_settings() 
     admin.caller().call(&spec::ADMIN_TEAMS_LIST, Default::default()).await.unwrap();
     let localhost = env.mock.base_url().replace("127.0.0.1", "localhost");
     env.client_with(env.options().base_url(localhost)).members().get(3).await.unwrap();
+    env.client.with_own_connection().unwrap().members().get(3).await.unwrap();
     assert!(proxy.seen().is_empty(), "a loopback call went through the proxy: {:?}", proxy.seen());
-    assert_eq!(env.seen("GET", "/members/3").await.len(), 3);
+    assert_eq!(env.seen("GET", "/members/3").await.len(), 4);
 
     // https: the environment's HTTPS_PROXY is used (a CONNECT, never the request in clear) ...
     let remote = |opts: ClientOptions| {
@@ -42,17 +43,22 @@ async fn loopback_never_goes_through_a_proxy_and_https_honours_proxy_settings() 
     let e = remote(ClientOptions::new()).members().get(3).await.unwrap_err();
     assert!(e.kind() == ErrorKind::Connection || e.kind() == ErrorKind::Timeout, "{e}");
     assert_eq!(proxy.seen(), vec!["CONNECT api.parsec.example:443".to_owned()]);
+    // A client with its own connection keeps the pool where a proxy may apply.
+    let _ = remote(ClientOptions::new()).with_own_connection().unwrap().members().get(3).await.unwrap_err();
+    assert_eq!(proxy.seen(), vec!["CONNECT api.parsec.example:443".to_owned(); 2]);
 
     // ... and so is the option, over the environment.
     let other = FakeProxy::start().await;
     let _ = remote(ClientOptions::new().proxy(other.url.clone())).members().get(3).await.unwrap_err();
     assert_eq!(other.seen(), vec!["CONNECT api.parsec.example:443".to_owned()]);
-    assert_eq!(proxy.seen().len(), 1);
+    let _ = remote(ClientOptions::new().proxy(other.url.clone())).with_own_connection().unwrap().members().get(3).await.unwrap_err();
+    assert_eq!(other.seen().len(), 2);
+    assert_eq!(proxy.seen().len(), 2);
 
     // NO_PROXY exempts the host (the direct connection then fails: there is no network).
     std::env::set_var("NO_PROXY", "api.parsec.example");
     let _ = remote(ClientOptions::new()).members().get(3).await.unwrap_err();
-    assert_eq!(proxy.seen().len(), 1, "{:?}", proxy.seen());
+    assert_eq!(proxy.seen().len(), 2, "{:?}", proxy.seen());
 
     // A bad proxy value is a validation error that does not echo it (it may hold a password).
     let e = Client::new(ClientOptions::new().api_key("tapi_t.k").base_url("https://api.parsec.example").proxy("ftp://u:hunter2@x"))

@@ -123,7 +123,7 @@ async fn a_post_that_never_connected_is_retried() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let client = Client::new(ClientOptions::new().api_key("tapi_t.k").base_url(format!("http://127.0.0.1:{port}")).max_retries(2)).unwrap();
+    let client = common::new_client(ClientOptions::new().api_key("tapi_t.k").base_url(format!("http://127.0.0.1:{port}")).max_retries(2));
     let e = client.groups().create(GroupsCreateParams::new("Nope", true, false, false)).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connection);
     assert_eq!(e.retries_taken(), 2);
@@ -317,7 +317,7 @@ async fn counting_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicU
 async fn idle_pooled_connections_are_dropped_before_a_server_would_close_them() {
     use std::sync::atomic::Ordering;
     let (url, connections) = counting_server().await;
-    let client = Client::new(ClientOptions::new().api_key("tapi_t.k").base_url(url).pool_idle_timeout(Duration::from_millis(200))).unwrap();
+    let client = common::new_client(ClientOptions::new().api_key("tapi_t.k").base_url(url).pool_idle_timeout(Duration::from_millis(200)));
     client.members().get(3).await.unwrap();
     client.members().get(3).await.unwrap();
     assert_eq!(connections.load(Ordering::SeqCst), 1, "a busy connection is reused");

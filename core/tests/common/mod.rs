@@ -12,6 +12,34 @@ use parsec_teams::{AdminClient, AdminClientOptions, Client, ClientOptions};
 use parsec_teams_mock::{MockConfig, MockServer};
 use serde_json::{json, Value};
 
+/// Which transport the suites' clients use: reqwest's pool, or with
+/// `PARSEC_TEAMS_TEST_TRANSPORT=connection` (`make test-rust` runs the
+/// suites both ways) one connection of the client's own
+/// (`Caller::with_own_connection`, the transport of Kotlin's blocking calls).
+fn own_connection() -> bool {
+    std::env::var("PARSEC_TEAMS_TEST_TRANSPORT").is_ok_and(|t| t == "connection")
+}
+
+/// A client from `opts` on the transport under test.
+pub fn new_client(opts: ClientOptions) -> Client {
+    let client = Client::new(opts).expect("client");
+    if own_connection() {
+        client.with_own_connection().expect("a client with its own connection")
+    } else {
+        client
+    }
+}
+
+/// An admin client from `opts` on the transport under test.
+pub fn new_admin(opts: AdminClientOptions) -> AdminClient {
+    let admin = AdminClient::new(opts).expect("admin client");
+    if own_connection() {
+        admin.with_own_connection().expect("an admin client with its own connection")
+    } else {
+        admin
+    }
+}
+
 pub struct Env {
     pub mock: MockServer,
     pub client: Client,
@@ -25,12 +53,12 @@ impl Env {
 
     pub async fn with_config(config: MockConfig) -> Env {
         let mock = MockServer::start(config).await.expect("mock starts");
-        let client = Client::new(options(&mock)).expect("client");
+        let client = new_client(options(&mock));
         Env { mock, client, http: reqwest::Client::new() }
     }
 
     pub fn client_with(&self, opts: ClientOptions) -> Client {
-        Client::new(opts).expect("client")
+        new_client(opts)
     }
 
     pub fn options(&self) -> ClientOptions {
@@ -38,8 +66,7 @@ impl Env {
     }
 
     pub fn admin(&self) -> AdminClient {
-        AdminClient::new(AdminClientOptions::new().base_url(self.mock.base_url()).token(self.mock.admin_token()).max_retries(0))
-            .expect("admin client")
+        new_admin(AdminClientOptions::new().base_url(self.mock.base_url()).token(self.mock.admin_token()).max_retries(0))
     }
 
     fn url(&self, path: &str) -> String {

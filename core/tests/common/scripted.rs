@@ -13,6 +13,9 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct Seen {
     /// `METHOD target`.
     pub line: String,
+    /// The header lines, names in lower case, in the order sent.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
     pub at: Instant,
 }
 
@@ -39,8 +42,8 @@ impl Scripted {
                 let log = log.clone();
                 tokio::spawn(async move {
                     let mut sock = sock;
-                    let Some(line) = read_request(&mut sock).await else { return };
-                    log.lock().unwrap().push(Seen { line, at: Instant::now() });
+                    let Some((line, sent_headers, sent_body)) = read_request(&mut sock).await else { return };
+                    log.lock().unwrap().push(Seen { line, headers: sent_headers, body: sent_body, at: Instant::now() });
                     let mut head = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
                     for h in headers {
                         head.push_str(&h);
@@ -61,8 +64,9 @@ impl Scripted {
     }
 }
 
-/// Reads one request (head and `content-length` body); returns its first line without the version.
-async fn read_request(sock: &mut TcpStream) -> Option<String> {
+/// Reads one request (head and `content-length` body); returns its first
+/// line without the version, its headers and its body.
+async fn read_request(sock: &mut TcpStream) -> Option<(String, Vec<(String, String)>, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -90,7 +94,10 @@ async fn read_request(sock: &mut TcpStream) -> Option<String> {
         buf.extend_from_slice(&chunk[..n]);
     }
     let first = head.lines().next().unwrap_or_default();
-    Some(first.rsplit_once(' ').map(|(l, _)| l).unwrap_or(first).to_owned())
+    let headers =
+        head.lines().skip(1).filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
+    let body = buf.get(head_end..head_end + len).unwrap_or_default().to_vec();
+    Some((first.rsplit_once(' ').map(|(l, _)| l).unwrap_or(first).to_owned(), headers, body))
 }
 
 /// A fake proxy: records the first line of every connection made to it
@@ -111,7 +118,8 @@ impl FakeProxy {
                 let Ok((mut sock, _)) = listener.accept().await else { return };
                 let log = log.clone();
                 tokio::spawn(async move {
-                    let line = read_request(&mut sock).await.unwrap_or_else(|| "<connection without a request>".into());
+                    let line =
+                        read_request(&mut sock).await.map(|(line, _, _)| line).unwrap_or_else(|| "<connection without a request>".into());
                     log.lock().unwrap().push(line);
                     let _ = sock.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
                 });
