@@ -12,8 +12,10 @@
 //! mock and the errors' classes stay uniffi's.
 //!
 //! A blocking call runs on the calling thread, on a current-thread tokio
-//! runtime of that thread's own, with a connection pool of its own per client
-//! (`Caller::with_own_pool`: same credentials, options and quota pacer). The
+//! runtime of that thread's own, with a connection of its own per client
+//! (`Caller::with_own_connection`: same credentials, options and quota
+//! pacer; one keep-alive HTTP/1.1 connection without reqwest's pool and
+//! layers, or a pool of its own where a proxy may apply). The
 //! request, the connection and the wait for the answer are then all on the
 //! caller's thread: no hand-off to a worker and back, which cost two
 //! wake-ups per call. Before a call that follows an idle spell (100 ms
@@ -90,7 +92,7 @@ fn start(id: i64, call: impl Future<Output = parsec_teams::Result<NativeResponse
     Ok(())
 }
 
-/// A calling thread's runtime and its clients' own pools.
+/// A calling thread's runtime and its clients' own connections.
 struct Local {
     rt: tokio::runtime::Runtime,
     /// Per client number: the client (to drop entries of freed clients) and
@@ -146,7 +148,7 @@ where
             Some((_, _, caller)) => caller.clone(),
             None => {
                 local.callers.retain(|(_, client, _)| client.strong_count() > 0);
-                let caller = client.caller.with_own_pool()?;
+                let caller = client.caller.with_own_connection()?;
                 local.callers.push((handle, Arc::downgrade(client), caller.clone()));
                 caller
             }

@@ -13,7 +13,7 @@ export CARGO_BUILD_TARGET=${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: /
 OUT=${CARGO_TARGET_DIR:-$ROOT/target}/$CARGO_BUILD_TARGET/release
 BUILD=$HERE/build
 LOG=$BUILD/build.log
-SURFACES=${SURFACES:-rust python-sync python-async node c kotlin}
+SURFACES=${SURFACES:-rust python-sync python-async node c kotlin kotlin-blocking}
 mkdir -p "$BUILD"
 : > "$LOG"
 
@@ -21,7 +21,7 @@ quiet() { "$@" >>"$LOG" 2>&1 || { cat "$LOG" >&2; echo "conformance: build step 
 quiet "$CARGO" build --release -p parsec-teams-mock -p parsec-teams-conformance
 case " $SURFACES " in *" python-"*) quiet make -C "$ROOT/bindings-python" build ;; esac
 case " $SURFACES " in *" node "*) quiet make -C "$ROOT/bindings-node" build ;; esac
-case " $SURFACES " in *" kotlin "*) quiet make -C "$ROOT/bindings-kotlin" runner ;; esac
+case " $SURFACES " in *" kotlin"*) quiet make -C "$ROOT/bindings-kotlin" runner ;; esac
 case " $SURFACES " in *" c "*)
   quiet make -C "$ROOT/bindings-c" lib
   quiet ${CC:-cc} -std=c99 -Wall -Wextra -Werror -O1 -I"$ROOT/bindings-c/include" "$HERE/runners/c_runner.c" \
@@ -42,6 +42,7 @@ for s in $SURFACES; do
     node) cmd=(node "$HERE/runners/node_runner.mjs") ;;
     c) cmd=("$BUILD/c_runner") ;;
     kotlin) cmd=("$ROOT/bindings-kotlin/build/kotlin-runner") ;;
+    kotlin-blocking) cmd=("$ROOT/bindings-kotlin/build/kotlin-runner" blocking) ;;
     *) echo "conformance: unknown surface $s" >&2; exit 2 ;;
   esac
   python3 "$HERE/harness.py" "$s" -- "${cmd[@]}" || status=1

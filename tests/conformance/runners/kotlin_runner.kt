@@ -1,7 +1,9 @@
-// The Kotlin runner of the conformance scenarios (surface `kotlin`): the jar of
-// bindings-kotlin through its public API only. Calls go through the suspend
-// entry (`client.call`, uniffi's async path, in runBlocking) and `iter`
-// through a blocking Pager. Speaks the line protocol of
+// The Kotlin runner of the conformance scenarios: the jar of bindings-kotlin
+// through its public API only. Surface `kotlin`: calls go through the suspend
+// entry (`client.call`, a task on the shared runtime, in runBlocking); surface
+// `kotlin-blocking` (argument `blocking`): through `client.callBlocking`, on
+// the calling thread's own runtime and connection. `iter` goes through a
+// blocking Pager on both. Speaks the line protocol of
 // tests/conformance/README.md on stdin/stdout.
 package parsecteams.conformance
 
@@ -131,13 +133,16 @@ private fun call(f: List<String>): Map<String, Any?> {
     if (mode == "iter") {
         return mapOf("ok" to true, "result" to client.iterate(id, params, options).asSequence().toList())
     }
-    val r = runBlocking { client.call(id, params, options) }
+    val r = if (blocking) client.callBlocking(id, params, options) else runBlocking { client.call(id, params, options) }
     return mapOf("ok" to true, "result" to r.data, "raw" to mapOf("status" to r.status, "request_id" to r.requestId))
 }
 
-fun main() {
+private var blocking = false
+
+fun main(args: Array<String>) {
+    blocking = args.firstOrNull() == "blocking"
     val hello = mapOf(
-        "surface" to "kotlin", "language" to "kotlin", "version" to parsecteams.VERSION, "class_tree" to true, "raw" to true, "nest" to false,
+        "surface" to if (blocking) "kotlin-blocking" else "kotlin", "language" to "kotlin", "version" to parsecteams.VERSION, "class_tree" to true, "raw" to true, "nest" to false,
     )
     println(Json.write(hello))
     System.out.flush()
