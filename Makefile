@@ -87,10 +87,12 @@ generate:
 	$(MAKE) -C bindings-kotlin generate
 
 # The core's suites run a second time on the transport of Kotlin's blocking
-# calls (one connection of the caller's own: core/tests/common/mod.rs).
+# calls (one connection of the caller's own: core/tests/common/mod.rs). Named
+# with --workspace, they keep the first run's features: nothing is rebuilt.
+CORE_SUITES := $(patsubst core/tests/%.rs,%,$(wildcard core/tests/*.rs))
 test-rust:
 	$(CARGO) test --workspace --no-fail-fast
-	PARSEC_TEAMS_TEST_TRANSPORT=connection $(CARGO) test -p parsec-teams --tests --no-fail-fast
+	PARSEC_TEAMS_TEST_TRANSPORT=connection $(CARGO) test --workspace --no-fail-fast $(addprefix --test ,$(CORE_SUITES))
 
 test-python test-node test-c: test-%:
 	$(MAKE) -C bindings-$* test

@@ -253,7 +253,7 @@ class ClientTest {
     @Test
     fun a_connection_the_server_closed_while_the_thread_was_idle_is_not_reused() {
         // The server drops idle connections after 200 ms; a POST (never retried) after an
-        // idle spell must get a fresh connection, not the closed one from the thread's pool.
+        // idle spell must get a fresh connection, not the closed one the thread kept.
         MockServer(idleTimeoutSeconds = 0.2).use { m ->
             m.client(maxRetries = 0).use { c ->
                 assertEquals(1L, c.members.getBlocking(1).userId)
