@@ -829,10 +829,6 @@ impl Caller {
             HttpMethod::Put => reqwest::Method::PUT,
             HttpMethod::Delete => reqwest::Method::DELETE,
         };
-        let target = match &t.http {
-            Http::Connection(c) => c.target(&req.url, req.canonical),
-            Http::Pool(_) => std::borrow::Cow::Borrowed(""),
-        };
         let idempotent = req.method.is_idempotent();
         let mut attempt: u32 = 0;
         // Once any attempt of a non-GET may have acted, the final error says so,
@@ -845,7 +841,7 @@ impl Caller {
             };
             let started = Instant::now();
             let outcome = match &t.http {
-                Http::Connection(c) => c.exchange(method.clone(), &target, req.body.as_ref(), self.timeout).await,
+                Http::Connection(c) => c.exchange(method.clone(), &req.url, req.canonical, req.body.as_ref(), self.timeout).await,
                 Http::Pool(http) => self.send_pooled(http, &method, &req).await,
             };
             if let Some(slot) = slot {

@@ -51,6 +51,9 @@ impl SendError {
     fn after_connect(e: &(dyn std::error::Error + 'static)) -> SendError {
         SendError { connect: false, timeout: false, message: crate::client::error_chain(e) }
     }
+    fn timed_out(connect: bool, message: &str) -> SendError {
+        SendError { connect, timeout: true, message: message.to_owned() }
+    }
 }
 
 /// What a status, headers and whole body came back as.
@@ -112,7 +115,7 @@ impl Connection {
     /// URL. A `canonical` one (an operation's, every value percent-encoded by
     /// the core) is sent as it is; any other (the escape hatch's) as the URL
     /// parser writes it, as the pool would send it.
-    pub(crate) fn target<'u>(&self, url: &'u str, canonical: bool) -> Cow<'u, str> {
+    fn target<'u>(&self, url: &'u str, canonical: bool) -> Cow<'u, str> {
         let given = url.get(self.origin_len..).unwrap_or_default();
         if canonical && given.starts_with('/') {
             return Cow::Borrowed(given);
@@ -127,12 +130,14 @@ impl Connection {
         }
     }
 
-    /// Sends one request (`target` in origin form: path and query) and reads
-    /// its whole answer, all within `timeout`.
+    /// Sends one request to `url` (a URL under the base URL, `canonical` as
+    /// [`Connection::target`] takes it) and reads its whole answer, all
+    /// within `timeout`.
     pub(crate) async fn exchange(
         &self,
         method: reqwest::Method,
-        target: &str,
+        url: &str,
+        canonical: bool,
         body: Option<&Bytes>,
         timeout: Duration,
     ) -> std::result::Result<Exchanged, SendError> {
@@ -141,11 +146,10 @@ impl Connection {
         let deadline = now.checked_add(timeout).unwrap_or_else(|| now + FAR);
         let mut req = hyper::Request::new(Full::new(body.cloned().unwrap_or_default()));
         *req.method_mut() = method;
-        *req.uri_mut() = target.parse().map_err(|e: hyper::http::uri::InvalidUri| SendError {
-            connect: true,
-            timeout: false,
-            message: format!("the path cannot be sent: {e}"),
-        })?;
+        *req.uri_mut() = self
+            .target(url, canonical)
+            .parse()
+            .map_err(|e: hyper::http::uri::InvalidUri| SendError::connect(format!("the path cannot be sent: {e}")))?;
         *req.headers_mut() = self.headers.clone();
         if body.is_some() {
             req.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -155,7 +159,7 @@ impl Connection {
                 Some(sender) => (sender, true),
                 None => match timeout_at(deadline, self.open()).await {
                     Ok(opened) => (opened?, false),
-                    Err(_) => return Err(SendError { connect: true, timeout: true, message: "no connection within the timeout".into() }),
+                    Err(_) => return Err(SendError::timed_out(true, "no connection within the timeout")),
                 },
             };
             if reused && timeout_at(deadline, sender.ready()).await.is_ok_and(|r| r.is_err()) {
@@ -163,7 +167,7 @@ impl Connection {
                 continue;
             }
             let resp = match timeout_at(deadline, sender.try_send_request(req)).await {
-                Err(_) => return Err(SendError { connect: false, timeout: true, message: "no answer within the timeout".into() }),
+                Err(_) => return Err(SendError::timed_out(false, "no answer within the timeout")),
                 Ok(Ok(resp)) => resp,
                 Ok(Err(mut e)) => match e.take_message() {
                     // Not written: a reused connection the server had closed. Again on a fresh one.
@@ -177,13 +181,7 @@ impl Connection {
             };
             let (parts, incoming) = resp.into_parts();
             let body = match timeout_at(deadline, incoming.collect()).await {
-                Err(_) => {
-                    return Err(SendError {
-                        connect: false,
-                        timeout: true,
-                        message: "the answer's body did not end within the timeout".into(),
-                    })
-                }
+                Err(_) => return Err(SendError::timed_out(false, "the answer's body did not end within the timeout")),
                 Ok(Err(e)) => return Err(SendError::after_connect(&e)),
                 Ok(Ok(collected)) => collected.to_bytes(),
             };

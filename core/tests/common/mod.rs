@@ -20,24 +20,24 @@ fn own_connection() -> bool {
     std::env::var("PARSEC_TEAMS_TEST_TRANSPORT").is_ok_and(|t| t == "connection")
 }
 
-/// A client from `opts` on the transport under test.
-pub fn new_client(opts: ClientOptions) -> Client {
-    let client = Client::new(opts).expect("client");
+/// `client` as it is, or its copy with its own connection (`own`), by the transport under test.
+fn on_transport_under_test<C>(client: parsec_teams::Result<C>, own: impl FnOnce(&C) -> parsec_teams::Result<C>) -> C {
+    let client = client.expect("client");
     if own_connection() {
-        client.with_own_connection().expect("a client with its own connection")
+        own(&client).expect("a client with its own connection")
     } else {
         client
     }
 }
 
+/// A client from `opts` on the transport under test.
+pub fn new_client(opts: ClientOptions) -> Client {
+    on_transport_under_test(Client::new(opts), Client::with_own_connection)
+}
+
 /// An admin client from `opts` on the transport under test.
 pub fn new_admin(opts: AdminClientOptions) -> AdminClient {
-    let admin = AdminClient::new(opts).expect("admin client");
-    if own_connection() {
-        admin.with_own_connection().expect("an admin client with its own connection")
-    } else {
-        admin
-    }
+    on_transport_under_test(AdminClient::new(opts), AdminClient::with_own_connection)
 }
 
 pub struct Env {
